@@ -1,0 +1,14 @@
+/**
+ * The `spillway` command line. Each subcommand lives in its own file under src/cli/.
+ */
+import { Command } from 'commander';
+
+const program = new Command();
+program
+  .name('spillway')
+  .description(
+    'A service mesh for service-level disaster recovery (Envoy-compatible proxy, Istio-compatible config).',
+  )
+  .version('0.1.0');
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,61 @@
+/**
+ * Everything known about one downstream request once it is done (Envoy `StreamInfo`): what access
+ * logs, stats and the Istio metrics read.
+ */
+import type { Host } from '../upstream/host.js';
+import { ResponseFlags } from './response-flags.js';
+
+export type HttpProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
+
+/** Request headers as seen by filters: lower-case names, `:method`, `:path`, `:authority`, `:scheme` included. */
+export type HeaderMap = Map<string, string>;
+
+export class StreamInfo {
+  /** Wall-clock ms at request start. */
+  readonly startWallMs: number;
+  /** Monotonic ms at request start. */
+  readonly startMonotonicMs: number;
+  protocol: HttpProtocol;
+  /** Request headers as received (before route mutations), pseudo-headers included. */
+  requestHeaders: HeaderMap = new Map();
+  responseCode: number | undefined;
+  /** `%RESPONSE_CODE_DETAILS%`, e.g. `via_upstream`, `no_healthy_upstream`. */
+  responseCodeDetails = '';
+  readonly responseFlags = new ResponseFlags();
+  /** Response headers as sent downstream. */
+  responseHeaders: HeaderMap = new Map();
+  responseTrailers: HeaderMap = new Map();
+  bytesReceived = 0;
+  bytesSent = 0;
+  /** Monotonic ms when the last byte was sent downstream. */
+  endMonotonicMs: number | undefined;
+  /** Monotonic ms when the first upstream response byte arrived. */
+  firstUpstreamRxMonotonicMs: number | undefined;
+  upstreamHost: Host | undefined;
+  upstreamClusterName: string | undefined;
+  upstreamTransportFailureReason = '';
+  /** `x-envoy-upstream-service-time` value sent, if any. */
+  upstreamServiceTimeMs: number | undefined;
+  routeName = '';
+  virtualHostName = '';
+  attemptCount = 0;
+  downstreamRemoteAddress = '';
+  downstreamLocalAddress = '';
+  requestId = '';
+  /** gRPC status sent downstream (from headers or trailers), if the request was gRPC. */
+  grpcStatus: number | undefined;
+  isGrpc = false;
+  /** Set when the downstream connection closed before the response completed. */
+  downstreamTerminated = false;
+
+  constructor(startWallMs: number, startMonotonicMs: number, protocol: HttpProtocol) {
+    this.startWallMs = startWallMs;
+    this.startMonotonicMs = startMonotonicMs;
+    this.protocol = protocol;
+  }
+
+  /** Total request duration in ms (to the last byte sent), if finished. */
+  durationMs(): number | undefined {
+    return this.endMonotonicMs === undefined ? undefined : this.endMonotonicMs - this.startMonotonicMs;
+  }
+}
