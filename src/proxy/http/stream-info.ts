@@ -48,6 +48,29 @@ export class StreamInfo {
   /** Set when the downstream connection closed before the response completed. */
   downstreamTerminated = false;
 
+  // Optional data read by access-log operators (src/proxy/access-log); unset values print `-`.
+  /** Monotonic ms when the last request byte arrived from downstream (`%REQUEST_DURATION%`). */
+  lastDownstreamRxMonotonicMs: number | undefined;
+  /** Monotonic ms when the last request byte was sent upstream (`%REQUEST_TX_DURATION%`). */
+  lastUpstreamTxMonotonicMs: number | undefined;
+  /** Protocol of the upstream connection that served the request (`%UPSTREAM_PROTOCOL%`). */
+  upstreamProtocol: HttpProtocol | undefined;
+  /** Local `ip:port` of the upstream connection (`%UPSTREAM_LOCAL_ADDRESS%`). */
+  upstreamLocalAddress: string | undefined;
+  /**
+   * The cluster's `alt_stat_name` exactly as configured (Istio: `<name>;`), Envoy's
+   * `ClusterInfo::observabilityName()` that `%UPSTREAM_CLUSTER%` prints; undefined = the cluster name.
+   */
+  upstreamClusterAltStatName: string | undefined;
+  /** Name of the matched virtual cluster (`%VIRTUAL_CLUSTER_NAME%`). */
+  virtualClusterName: string | undefined;
+  /** Body of a locally generated reply such as `no healthy upstream` (`%LOCAL_REPLY_BODY%`). */
+  localReplyBody: string | undefined;
+  /** Why the proxy closed the downstream connection for L4 reasons (`%CONNECTION_TERMINATION_DETAILS%`). */
+  connectionTerminationDetails: string | undefined;
+  /** Identifier of the downstream connection (`%CONNECTION_ID%`). */
+  connectionId: number | undefined;
+
   constructor(startWallMs: number, startMonotonicMs: number, protocol: HttpProtocol) {
     this.startWallMs = startWallMs;
     this.startMonotonicMs = startMonotonicMs;
