@@ -2,6 +2,7 @@
  * The `spillway` command line. Each subcommand lives in its own file under src/cli/.
  */
 import { Command } from 'commander';
+import { registerProxyCommand } from './proxy-command.js';
 
 const program = new Command();
 program
@@ -10,5 +11,6 @@ program
     'A service mesh for service-level disaster recovery (Envoy-compatible proxy, Istio-compatible config).',
   )
   .version('0.1.0');
+registerProxyCommand(program);
 
 await program.parseAsync(process.argv);

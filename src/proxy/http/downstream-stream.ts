@@ -17,6 +17,8 @@ export interface DownstreamStream {
   readonly headers: HeaderMap;
   /** The request body. */
   readonly body: Readable;
+  /** True when the request has no body (HTTP/2 END_STREAM on the headers; HTTP/1 without a length). */
+  readonly isEndStream: boolean;
   readonly remoteAddress: string;
   readonly localAddress: string;
   /** True once response headers were sent. */
@@ -41,6 +43,7 @@ export class Http1DownstreamStream implements DownstreamStream {
   readonly protocol: HttpProtocol;
   readonly headers: HeaderMap;
   readonly body: Readable;
+  readonly isEndStream: boolean;
   readonly remoteAddress: string;
   readonly localAddress: string;
   private isDone = false;
@@ -52,6 +55,9 @@ export class Http1DownstreamStream implements DownstreamStream {
   ) {
     this.protocol = req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1';
     this.body = req;
+    const length = req.headers['content-length'];
+    this.isEndStream =
+      req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
     const socket = req.socket;
     this.remoteAddress = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`;
     this.localAddress = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
@@ -126,6 +132,7 @@ export class Http2DownstreamStream implements DownstreamStream {
   readonly protocol: HttpProtocol = 'HTTP/2';
   readonly headers: HeaderMap;
   readonly body: Readable;
+  readonly isEndStream: boolean;
   readonly remoteAddress: string;
   readonly localAddress: string;
   private headersSent = false;
@@ -139,6 +146,7 @@ export class Http2DownstreamStream implements DownstreamStream {
     rawHeaders: IncomingHttpHeaders,
   ) {
     this.body = stream;
+    this.isEndStream = stream.endAfterHeaders;
     const session = stream.session;
     const socket = session?.socket;
     this.remoteAddress = `${socket?.remoteAddress ?? ''}:${socket?.remotePort ?? 0}`;
