@@ -21,11 +21,19 @@ export async function runCommand(
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(e.code === 'ENOENT' ? new Error(`${command} is not installed (see .ci/run for the Debian package)`) : e);
+      reject(
+        e.code === 'ENOENT'
+          ? new Error(`${command} is not installed (see .ci/run for the Debian package)`)
+          : e,
+      );
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
     });
     child.stdin.end(options.input ?? '');
   });

@@ -59,7 +59,13 @@ export class ResourceManager {
   constructor(thresholds: CircuitBreakerThresholds, scope: StatsScope) {
     const t = thresholds.trackRemaining;
     this.connections = new Resource(thresholds.maxConnections, scope, 'cx_open', 'remaining_cx', t);
-    this.pendingRequests = new Resource(thresholds.maxPendingRequests, scope, 'rq_pending_open', 'remaining_pending', t);
+    this.pendingRequests = new Resource(
+      thresholds.maxPendingRequests,
+      scope,
+      'rq_pending_open',
+      'remaining_pending',
+      t,
+    );
     this.requests = new Resource(thresholds.maxRequests, scope, 'rq_open', 'remaining_rq', t);
     this.retries = new Resource(thresholds.maxRetries, scope, 'rq_retry_open', 'remaining_retries', t);
   }

@@ -202,6 +202,9 @@ class Http1UpstreamStream implements UpstreamStream {
           : 'LocalConnectionFailure',
         err,
       );
+    } else if (err.code?.startsWith('HPE_') === true) {
+      // The response could not be parsed: Envoy's codec reports a protocol error (502, flag UPE).
+      this.fail('ProtocolError', err);
     } else {
       this.fail('ConnectionTermination', err);
     }

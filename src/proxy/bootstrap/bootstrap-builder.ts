@@ -1,0 +1,169 @@
+/**
+ * `config.bootstrap.v3.Bootstrap` -> `BootstrapConfig`: schema validation against Envoy's protos,
+ * then the per-resource builders, then the cross-resource checks Envoy makes while loading a static
+ * bootstrap (duplicate clusters in `ClusterManagerImpl`, duplicate listeners, routes to unknown
+ * clusters).
+ */
+import { ErrorCode, type ConfigLocation } from '../../core/errors.js';
+import { makeLocality } from '../../core/locality.js';
+import { validateResource } from '../../envoy/proto-json-validator.js';
+import type { AdminConfig, BootstrapConfig, NodeConfig } from '../config/bootstrap-config.js';
+import type { ClusterConfig } from '../config/cluster-config.js';
+import type { ListenerConfig } from '../config/listener-config.js';
+import { buildAccessLog } from './access-log-builder.js';
+import { buildClusterNode } from './cluster-builder.js';
+import { ConfigNode } from './config-node.js';
+import { buildListenerNode } from './listener-builder.js';
+import { buildSocketAddress } from './socket-address-builder.js';
+
+export const bootstrapType = 'envoy.config.bootstrap.v3.Bootstrap';
+
+/**
+ * `node`. Accepted and ignored: the user-agent fields, `extensions`, `client_features` and the
+ * deprecated `listening_addresses` only describe this proxy to an xDS server.
+ */
+function buildNodeConfig(node: ConfigNode | undefined): NodeConfig {
+  node?.allowOnly(
+    ['id', 'cluster', 'locality', 'metadata'],
+    [
+      'user_agent_name',
+      'user_agent_version',
+      'user_agent_build_version',
+      'extensions',
+      'client_features',
+      'listening_addresses',
+    ],
+  );
+  const locality = node?.child('locality');
+  locality?.allowOnly(['region', 'zone', 'sub_zone']);
+  const metadata = node?.json('metadata');
+  return {
+    id: node?.string('id') ?? '',
+    cluster: node?.string('cluster') ?? '',
+    locality: makeLocality(
+      locality?.string('region') ?? '',
+      locality?.string('zone') ?? '',
+      locality?.string('sub_zone') ?? '',
+    ),
+    metadata: typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>) : {},
+  };
+}
+
+/**
+ * `admin`. Without an address Envoy starts no admin server, so the result is undefined.
+ * `profile_path` (CPU profiler output) and `ignore_global_conn_limit` (Spillway has no global
+ * connection limit) are accepted and ignored. The deprecated `access_log_path` is a file log.
+ */
+function buildAdmin(node: ConfigNode | undefined): AdminConfig | undefined {
+  if (node === undefined) return undefined;
+  node.allowOnly(['address', 'access_log', 'access_log_path'], ['profile_path', 'ignore_global_conn_limit']);
+  if (!node.has('address')) return undefined;
+  const accessLogs = node.children('access_log').map(buildAccessLog);
+  const path = node.optionalString('access_log_path');
+  if (path !== undefined)
+    accessLogs.push({ name: 'envoy.access_loggers.file', sink: { kind: 'file', path }, format: undefined });
+  return { address: buildSocketAddress(node.child('address'), true, node, 'address'), accessLogs };
+}
+
+/** A runtime with no keys changes nothing; any key (or a non-static layer) would. */
+function checkLayeredRuntime(node: ConfigNode | undefined): void {
+  if (node === undefined) return;
+  node.allowOnly(['layers']);
+  for (const layer of node.children('layers')) {
+    layer.allowOnly(['name', 'static_layer']);
+    const keys = layer.json('static_layer');
+    if (typeof keys !== 'object' || keys === null || Object.keys(keys).length > 0) {
+      throw layer.error(
+        ErrorCode.configUnsupported,
+        'runtime keys are not yet supported by Spillway (only empty static layers are accepted)',
+        'static_layer',
+      );
+    }
+  }
+}
+
+function outlierEventLogPath(node: ConfigNode | undefined): string | undefined {
+  node?.allowOnly(['outlier_detection']);
+  const outlier = node?.child('outlier_detection');
+  outlier?.allowOnly(['event_log_path']);
+  return outlier?.optionalString('event_log_path');
+}
+
+function checkUniqueClusters(clusterNodes: readonly ConfigNode[], clusters: readonly ClusterConfig[]): void {
+  const seen = new Set<string>();
+  clusters.forEach((cluster, i) => {
+    if (seen.has(cluster.name)) {
+      throw (clusterNodes[i] as ConfigNode).error(
+        ErrorCode.configInvalid,
+        `cluster manager: duplicate cluster '${cluster.name}'`,
+        'name',
+      );
+    }
+    seen.add(cluster.name);
+  });
+}
+
+/**
+ * Envoy silently keeps only the first of two static listeners with one name (the second is a
+ * blocked "update", `ListenerManagerImpl::addOrUpdateListenerInternal`) and fails to bind the second
+ * of two listeners on one address; both are rejected here, at load. Port 0 binds an ephemeral port,
+ * so it never collides.
+ */
+function checkUniqueListeners(
+  listenerNodes: readonly ConfigNode[],
+  listeners: readonly ListenerConfig[],
+): void {
+  const names = new Set<string>();
+  const addresses = new Map<string, string>();
+  listeners.forEach((listener, i) => {
+    const node = listenerNodes[i] as ConfigNode;
+    if (names.has(listener.name))
+      throw node.error(ErrorCode.configInvalid, `duplicate listener name '${listener.name}'`, 'name');
+    names.add(listener.name);
+    if (listener.address.port === 0) return;
+    const key = `${listener.address.address}:${listener.address.port}`;
+    const other = addresses.get(key);
+    if (other !== undefined) {
+      throw node.error(
+        ErrorCode.configInvalid,
+        `error adding listener: '${listener.name}' has duplicate address '${key}' as existing listener '${other}'`,
+        'address',
+      );
+    }
+    addresses.set(key, listener.name);
+  });
+}
+
+/** Builds the typed configuration of a whole bootstrap (document 0 of `source.file`). */
+export function buildBootstrap(json: unknown, source: { file?: string }): BootstrapConfig {
+  const location: ConfigLocation = { documentIndex: 0, path: '' };
+  if (source.file !== undefined) location.file = source.file;
+  const normalized = validateResource(bootstrapType, json, location);
+  const root = ConfigNode.at(normalized, location);
+  if (root.has('dynamic_resources')) {
+    throw root.error(
+      ErrorCode.configUnsupported,
+      'dynamic_resources is not yet supported (arrives with the xDS control plane)',
+      'dynamic_resources',
+    );
+  }
+  root.allowOnly(['node', 'static_resources', 'admin', 'cluster_manager', 'layered_runtime']);
+  checkLayeredRuntime(root.child('layered_runtime'));
+  const statics = root.child('static_resources');
+  statics?.allowOnly(['listeners', 'clusters']);
+  const clusterNodes = statics?.children('clusters') ?? [];
+  const clusters = clusterNodes.map(buildClusterNode);
+  checkUniqueClusters(clusterNodes, clusters);
+  const knownClusters = new Set(clusters.map((c) => c.name));
+  const listenerNodes = statics?.children('listeners') ?? [];
+  const listeners = listenerNodes.map((listener) => buildListenerNode(listener, { knownClusters }));
+  checkUniqueListeners(listenerNodes, listeners);
+  return {
+    node: buildNodeConfig(root.child('node')),
+    admin: buildAdmin(root.child('admin')),
+    listeners,
+    clusters,
+    outlierEventLogPath: outlierEventLogPath(root.child('cluster_manager')),
+    source: normalized,
+  };
+}
