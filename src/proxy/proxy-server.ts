@@ -52,6 +52,7 @@ export class ProxyServer {
   readonly clusterManager: ClusterManager;
   readonly startWallMs: number;
   private readonly listeners = new Map<string, ActiveListener>();
+  private readonly draining = new Set<Promise<void>>();
   private admin: AdminServer | undefined;
   private outlierSink: JsonLinesFileEventSink | undefined;
   private initState: ServerState = 'PRE_INITIALIZING';
@@ -139,8 +140,7 @@ export class ProxyServer {
         if (active === undefined) {
           await this.addListener(listener);
         } else if (
-          active.config.address.address === listener.address.address &&
-          active.config.address.port === listener.address.port &&
+          this.isSameSocket(active, listener) &&
           active.config.hcm.codecType === listener.hcm.codecType &&
           active.config.hcm.maxRequestHeadersKb === listener.hcm.maxRequestHeadersKb
         ) {
@@ -151,11 +151,13 @@ export class ProxyServer {
           active.listener.setHandler((stream) => active.hcm.handle(stream));
           void previous.close();
         } else {
-          await this.removeListener(listener.name);
+          // A new socket: the old one stops accepting at once and drains in the background
+          // (Envoy's listener drain), so the update itself never waits for old requests.
+          this.drainListener(listener.name);
           await this.addListener(listener);
         }
       }
-      for (const name of [...this.listeners.keys()]) if (!wanted.has(name)) await this.removeListener(name);
+      for (const name of [...this.listeners.keys()]) if (!wanted.has(name)) this.drainListener(name);
     }
     if (update.clusters !== undefined) {
       const wanted = new Set(update.clusters.map((c) => c.name));
@@ -203,6 +205,7 @@ export class ProxyServer {
     this.initState = 'DRAINING';
     this.publishState();
     await Promise.all([...this.listeners.keys()].map((name) => this.removeListener(name, graceMs)));
+    await Promise.all([...this.draining]);
     await this.admin?.close();
     this.clusterManager.close();
     await this.outlierSink?.close();
@@ -269,6 +272,23 @@ export class ProxyServer {
     this.stats.root.scope('listener_manager').gauge('total_listeners_active').set(this.listeners.size);
     await active.listener.close(graceMs);
     await active.hcm.close();
+  }
+
+  /** Same address, where a configured port 0 also matches the port it was bound to. */
+  private isSameSocket(active: ActiveListener, next: ListenerConfig): boolean {
+    const bound = active.listener.boundAddress();
+    return (
+      active.config.address.address === next.address.address &&
+      (next.address.port === active.config.address.port || next.address.port === bound.port)
+    );
+  }
+
+  private drainListener(name: string): void {
+    const drained = this.removeListener(name).catch((err: unknown) =>
+      log.warn({ err, listener: name }, 'listener drain failed'),
+    );
+    this.draining.add(drained);
+    void drained.finally(() => this.draining.delete(drained));
   }
 
   private publishState(): void {

@@ -56,7 +56,7 @@ export class ClusterManager {
     const cluster = this.clusters.get(name);
     if (cluster === undefined) return;
     this.clusters.delete(name);
-    cluster.close();
+    cluster.drainAndClose();
     this.deps.stats.scope('cluster_manager').counter('cluster_removed').inc();
     this.activeClusters.set(this.clusters.size);
   }

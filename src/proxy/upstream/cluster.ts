@@ -185,6 +185,19 @@ export class Cluster {
     return pool;
   }
 
+  /**
+   * The cluster was removed: stop its timers and let its connections finish the requests they carry
+   * (requests in flight keep their reference to this object), closing each connection once idle.
+   */
+  drainAndClose(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.dnsTimer?.cancel();
+    this.detector?.close();
+    for (const pool of this.pools.values()) pool.drain();
+    this.pools.clear();
+  }
+
   /** Stops timers and closes every connection. */
   close(): void {
     if (this.isClosed) return;
