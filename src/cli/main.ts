@@ -2,6 +2,7 @@
  * The `spillway` command line. Each subcommand lives in its own file under src/cli/.
  */
 import { Command } from 'commander';
+import { registerDemoCommand } from './demo-command.js';
 import { registerProxyCommand } from './proxy-command.js';
 
 const program = new Command();
@@ -12,5 +13,6 @@ program
   )
   .version('0.1.0');
 registerProxyCommand(program);
+registerDemoCommand(program);
 
 await program.parseAsync(process.argv);

@@ -88,22 +88,41 @@ export class Http1ConnectionPool implements ConnectionPool {
   }
 }
 
+/**
+ * A keep-alive connection the upstream closed while it sat idle in the pool can be handed out before
+ * its close is noticed; a bodiless request that fails on such a reused connection before any response
+ * byte is sent again on another connection (up to this many times). Envoy's pools watch idle
+ * connections and rarely hit this race; without the re-dispatch a backend restart would cost clients
+ * `503 UC` responses that Envoy users do not see.
+ */
+const maxStaleConnectionRedispatch = 8;
+
 class Http1UpstreamStream implements UpstreamStream {
-  private readonly req: http.ClientRequest;
+  private req!: http.ClientRequest;
   private res: IncomingMessage | undefined;
   private isConnected = false;
   private isFinished = false;
   private connectTimer: Timer | undefined;
   private timedOut = false;
+  private isPoolReadyReported = false;
+  private isSocketReused = false;
+  private redispatches = 0;
 
   constructor(
-    agent: http.Agent,
-    options: Http1PoolOptions,
-    clock: Clock,
+    private readonly agent: http.Agent,
+    private readonly options: Http1PoolOptions,
+    private readonly clock: Clock,
     private readonly events: ConnectionPoolEvents,
-    head: UpstreamRequestHead,
+    private readonly head: UpstreamRequestHead,
     private readonly handler: UpstreamResponseHandler,
   ) {
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    const { agent, options, clock, head } = this;
+    this.isConnected = false;
+    this.isSocketReused = false;
     const headers = { ...head.headers, host: head.authority };
     this.req = http.request({
       agent,
@@ -114,28 +133,42 @@ class Http1UpstreamStream implements UpstreamStream {
       headers,
       setHost: false,
     });
-    this.req.on('socket', (socket: CountedSocket) => {
+    const req = this.req;
+    req.on('socket', (socket: CountedSocket) => {
+      if (req !== this.req) return;
       socket[requestCount] = (socket[requestCount] ?? 0) + 1;
       if (!socket.connecting) {
         this.isConnected = true;
-        this.handler.onPoolReady(false);
+        this.isSocketReused = true;
+        this.reportPoolReady(false);
         return;
       }
       if (options.connectTimeoutMs > 0) {
         this.connectTimer = clock.setTimer(options.connectTimeoutMs, () => {
           this.timedOut = true;
-          this.req.destroy();
+          req.destroy();
         });
       }
       socket.once('connect', () => {
         this.connectTimer?.cancel();
         this.isConnected = true;
-        if (!this.isFinished) this.handler.onPoolReady(true);
+        if (!this.isFinished) this.reportPoolReady(true);
       });
     });
-    this.req.on('response', (res) => this.onResponse(res));
-    this.req.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
-    if (head.endStream) this.req.end();
+    req.on('response', (res) => {
+      if (req === this.req) this.onResponse(res);
+      else res.resume();
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (req === this.req) this.onError(err);
+    });
+    if (head.endStream) req.end();
+  }
+
+  private reportPoolReady(isNewConnection: boolean): void {
+    if (this.isPoolReadyReported) return;
+    this.isPoolReadyReported = true;
+    this.handler.onPoolReady(isNewConnection);
   }
 
   write(chunk: Buffer): boolean {
@@ -189,6 +222,17 @@ class Http1UpstreamStream implements UpstreamStream {
 
   private onError(err: NodeJS.ErrnoException): void {
     if (this.isFinished) return;
+    if (
+      this.isSocketReused &&
+      this.res === undefined &&
+      this.head.endStream &&
+      (err.code === 'ECONNRESET' || err.code === 'EPIPE') &&
+      this.redispatches < maxStaleConnectionRedispatch
+    ) {
+      this.redispatches++;
+      this.dispatch();
+      return;
+    }
     if (this.timedOut) {
       this.events.onConnectionConnectFailed(true);
       this.fail('ConnectionTimeout', undefined);

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { test } from 'node:test';
+import { SystemClock } from '../../../core/clock.js';
+import type { UpstreamReset } from '../../http/stream-reset-reason.js';
+import { Http1ConnectionPool } from './http1-connection-pool.js';
+import type { UpstreamRequestHead } from './upstream-stream.js';
+
+const noEvents = {
+  onConnectionCreated() {},
+  onConnectionConnected() {},
+  onConnectionConnectFailed() {},
+  onConnectionClosed() {},
+};
+
+const head: UpstreamRequestHead = {
+  method: 'GET',
+  path: '/',
+  authority: 'x',
+  scheme: 'http',
+  headers: {},
+  endStream: true,
+};
+
+function request(
+  pool: Http1ConnectionPool,
+): Promise<{ status?: number; reset?: UpstreamReset; isNew?: boolean }> {
+  return new Promise((resolve) => {
+    let isNew: boolean | undefined;
+    pool.newStream(head, {
+      onPoolReady: (n) => (isNew = n),
+      onHeaders: (status) => resolve({ status, ...(isNew !== undefined ? { isNew } : {}) }),
+      onData: () => {},
+      onTrailers: () => {},
+      onEnd: () => {},
+      onReset: (reset) => resolve({ reset }),
+    });
+  });
+}
+
+test('a bodiless request that hits a stale pooled connection is sent again on a new connection', async () => {
+  // The server answers the first request of each connection with keep-alive, then resets the
+  // connection on its second request - what a backend that closed an idle connection looks like.
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    let requests = 0;
+    socket.on('data', () => {
+      requests++;
+      if (requests === 1)
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok');
+      else socket.resetAndDestroy();
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.77.70.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const pool = new Http1ConnectionPool(
+    {
+      address: '127.77.70.1',
+      port,
+      connectTimeoutMs: 1000,
+      idleTimeoutMs: 0,
+      maxRequestsPerConnection: 0,
+      maxConnections: 10,
+    },
+    new SystemClock(),
+    noEvents,
+  );
+  try {
+    const first = await request(pool);
+    assert.equal(first.status, 200);
+    const second = await request(pool);
+    assert.equal(second.status, 200, `expected a response, got ${JSON.stringify(second.reset)}`);
+    assert.equal(connections, 2, 'the retry used a fresh connection');
+  } finally {
+    pool.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+test('a refused connection is reported as RemoteConnectionFailure with the socket error', async () => {
+  const pool = new Http1ConnectionPool(
+    {
+      address: '127.77.70.2',
+      port: 9,
+      connectTimeoutMs: 1000,
+      idleTimeoutMs: 0,
+      maxRequestsPerConnection: 0,
+      maxConnections: 10,
+    },
+    new SystemClock(),
+    noEvents,
+  );
+  try {
+    const result = await request(pool);
+    assert.equal(result.reset?.reason, 'RemoteConnectionFailure');
+    assert.equal(result.reset?.cause?.code, 'ECONNREFUSED');
+  } finally {
+    pool.close();
+  }
+});
