@@ -2,6 +2,7 @@
  * `spillway demo`: the main job a newcomer runs (`npm run demo`).
  */
 import type { Command } from 'commander';
+import { setLogLevel } from '../core/logger.js';
 import { runProxyFailoverDemo } from './demo/proxy-failover-demo.js';
 
 export function registerDemoCommand(program: Command): void {
@@ -21,6 +22,8 @@ gives a sidecar when a DestinationRule has outlierDetection). It listens on 127.
     )
     .action(async (options: { json?: boolean }) => {
       const isJson = options.json === true;
+      // The demo's own output is the point; the proxy's info logs would only interleave with it.
+      if (process.env['SPILLWAY_LOG_LEVEL'] === undefined) setLogLevel('warn');
       const report = await runProxyFailoverDemo((line) => {
         if (!isJson) process.stdout.write(`${line}\n`);
         else process.stderr.write(`${line.trim().split('\n')[0]}\n`);
