@@ -6,31 +6,10 @@
  */
 import { ErrorCode } from '../../core/errors.js';
 import type { OutlierDetectionConfig } from '../config/cluster-config.js';
+import { defaultMaxEjectionTimeMs, envoyOutlierDetectionDefaults } from '../config/outlier-defaults.js';
 import type { ConfigNode } from './config-node.js';
 
-const defaultMaxEjectionTimeMs = 300_000;
-
-const defaults = {
-  consecutive5xx: 5,
-  intervalMs: 10_000,
-  baseEjectionTimeMs: 30_000,
-  maxEjectionPercent: 10,
-  enforcingConsecutive5xx: 100,
-  enforcingSuccessRate: 100,
-  successRateMinimumHosts: 5,
-  successRateRequestVolume: 100,
-  successRateStdevFactor: 1900,
-  consecutiveGatewayFailure: 5,
-  enforcingConsecutiveGatewayFailure: 0,
-  consecutiveLocalOriginFailure: 5,
-  enforcingConsecutiveLocalOriginFailure: 100,
-  enforcingLocalOriginSuccessRate: 100,
-  failurePercentageThreshold: 85,
-  enforcingFailurePercentage: 0,
-  enforcingFailurePercentageLocalOrigin: 0,
-  failurePercentageMinimumHosts: 5,
-  failurePercentageRequestVolume: 50,
-} as const;
+const defaults = envoyOutlierDetectionDefaults;
 
 export function buildOutlierDetection(node: ConfigNode): OutlierDetectionConfig {
   node.allowOnly([

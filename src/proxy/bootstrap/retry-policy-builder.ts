@@ -7,25 +7,12 @@ import { ErrorCode } from '../../core/errors.js';
 import type { RetryPolicyConfig } from '../config/route-config.js';
 import type { ConfigNode } from './config-node.js';
 import { buildHeaderMatcher } from './matcher-builder.js';
+import { grpcRetryOnTokens, httpRetryOnTokens } from '../router/retry-state.js';
 
 /** `retry_on` tokens Envoy knows (`parseRetryOn` and `parseRetryGrpcOn` in retry_state_impl.cc). */
-export const retryOnTokens: ReadonlySet<string> = new Set([
-  '5xx',
-  'gateway-error',
-  'reset',
-  'reset-before-request',
-  'connect-failure',
-  'envoy-ratelimited',
-  'retriable-4xx',
-  'refused-stream',
-  'retriable-status-codes',
-  'retriable-headers',
-  'http3-post-connect-failure',
-  'cancelled',
-  'deadline-exceeded',
-  'internal',
-  'resource-exhausted',
-  'unavailable',
+export const retryOnTokens: ReadonlySet<string> = new Set<string>([
+  ...httpRetryOnTokens,
+  ...grpcRetryOnTokens,
 ]);
 
 const previousHostsType = 'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';

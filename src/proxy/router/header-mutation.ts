@@ -209,6 +209,37 @@ export interface HeaderMutationOrderOptions {
   readonly weightedCluster?: WeightedClusterConfig | undefined;
 }
 
+type HeaderMutationLevel = Pick<
+  RouteConfigEntry,
+  'requestHeadersToAdd' | 'requestHeadersToRemove' | 'responseHeadersToAdd' | 'responseHeadersToRemove'
+>;
+
+/**
+ * The header levels of one direction in Envoy's application order (`finalizeRequestHeaders` /
+ * `finalizeResponseHeaders`): route, virtual host, route configuration - later levels win on
+ * overwrite - reversed by `most_specific_header_mutations_wins`, with the weighted cluster first.
+ */
+function mutationLayers(
+  direction: 'request' | 'response',
+  levels: readonly HeaderMutationLevel[],
+  options: HeaderMutationOrderOptions,
+): HeaderMutationLayer[] {
+  const layers: HeaderMutationLayer[] = levels.map((level) =>
+    direction === 'request'
+      ? { toAdd: level.requestHeadersToAdd, toRemove: level.requestHeadersToRemove }
+      : { toAdd: level.responseHeadersToAdd, toRemove: level.responseHeadersToRemove },
+  );
+  if (options.mostSpecificHeaderMutationsWins === true) layers.reverse();
+  const weighted = options.weightedCluster;
+  if (weighted !== undefined) {
+    layers.unshift({
+      toAdd: direction === 'request' ? weighted.requestHeadersToAdd : weighted.responseHeadersToAdd,
+      toRemove: [],
+    });
+  }
+  return layers;
+}
+
 /** The request header levels in Envoy's application order (later levels win on overwrite). */
 export function requestHeaderMutationLayers(
   config: RouteConfiguration,
@@ -216,16 +247,7 @@ export function requestHeaderMutationLayers(
   route: RouteConfigEntry,
   options: HeaderMutationOrderOptions = {},
 ): HeaderMutationLayer[] {
-  const levels: HeaderMutationLayer[] = [
-    { toAdd: route.requestHeadersToAdd, toRemove: route.requestHeadersToRemove },
-    { toAdd: vhost.requestHeadersToAdd, toRemove: vhost.requestHeadersToRemove },
-    { toAdd: config.requestHeadersToAdd, toRemove: config.requestHeadersToRemove },
-  ];
-  if (options.mostSpecificHeaderMutationsWins === true) levels.reverse();
-  if (options.weightedCluster !== undefined) {
-    levels.unshift({ toAdd: options.weightedCluster.requestHeadersToAdd, toRemove: [] });
-  }
-  return levels;
+  return mutationLayers('request', [route, vhost, config], options);
 }
 
 /** The response header levels in Envoy's application order (`finalizeResponseHeaders`). */
@@ -235,16 +257,7 @@ export function responseHeaderMutationLayers(
   route: RouteConfigEntry,
   options: HeaderMutationOrderOptions = {},
 ): HeaderMutationLayer[] {
-  const levels: HeaderMutationLayer[] = [
-    { toAdd: route.responseHeadersToAdd, toRemove: route.responseHeadersToRemove },
-    { toAdd: vhost.responseHeadersToAdd, toRemove: vhost.responseHeadersToRemove },
-    { toAdd: config.responseHeadersToAdd, toRemove: config.responseHeadersToRemove },
-  ];
-  if (options.mostSpecificHeaderMutationsWins === true) levels.reverse();
-  if (options.weightedCluster !== undefined) {
-    levels.unshift({ toAdd: options.weightedCluster.responseHeadersToAdd, toRemove: [] });
-  }
-  return levels;
+  return mutationLayers('response', [route, vhost, config], options);
 }
 
 /** Applies `layers` in order to `headers`. */

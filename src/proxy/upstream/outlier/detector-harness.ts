@@ -8,7 +8,7 @@ import { SeededRandom, type Random } from '../../../core/random.js';
 import type { OutlierDetectionConfig } from '../../config/cluster-config.js';
 import { StatsStore } from '../../stats/stats-store.js';
 import { Host, type OutlierResult } from '../host.js';
-import { envoyOutlierDetectionDefaults } from './outlier-defaults.js';
+import { envoyOutlierDetectionDefaults } from '../../config/outlier-defaults.js';
 import { formatOutlierEvent, type OutlierEvent, type OutlierEventSink } from './outlier-event.js';
 import { OutlierDetector } from './outlier-detector.js';
 

@@ -4,7 +4,7 @@ import { unknownLocality } from '../../../core/locality.js';
 import type { OutlierDetectionConfig } from '../../config/cluster-config.js';
 import { HealthFlag, Host, type OutlierResult } from '../host.js';
 import { OutlierHostMonitor, type HostMonitorOwner } from './host-monitor.js';
-import { envoyOutlierDetectionDefaults } from './outlier-defaults.js';
+import { envoyOutlierDetectionDefaults } from '../../config/outlier-defaults.js';
 import type { ConsecutiveErrorType } from './outlier-event.js';
 
 /** An owner that records the events a monitor raises, without ejecting anything. */

@@ -4,7 +4,7 @@ import { SeededRandom } from '../../../core/random.js';
 import { HealthFlag } from '../host.js';
 import { DetectorHarness } from './detector-harness.js';
 import { OutlierHostMonitor } from './host-monitor.js';
-import { envoyOutlierDetectionDefaults } from './outlier-defaults.js';
+import { envoyOutlierDetectionDefaults } from '../../config/outlier-defaults.js';
 import { OutlierDetector } from './outlier-detector.js';
 
 test('setHosts keeps persisting hosts, monitors new ones and forgets removed ones', () => {

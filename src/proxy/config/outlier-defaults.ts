@@ -4,7 +4,7 @@
  * `api/envoy/config/cluster/v3/outlier_detection.proto`; spec §1.1): what an empty
  * `outlier_detection: {}` resolves to.
  */
-import type { OutlierDetectionConfig } from '../../config/cluster-config.js';
+import type { OutlierDetectionConfig } from './cluster-config.js';
 
 /** The default ceiling on an ejection when `max_ejection_time` is unset (it becomes `max(this, base)`). */
 export const defaultMaxEjectionTimeMs = 300_000;
