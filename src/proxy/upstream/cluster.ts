@@ -237,12 +237,10 @@ export class Cluster {
       if (host.coarseHealth() === 'unhealthy') {
         const pool = this.pools.get(host);
         if (pool !== undefined) {
-          if (this.cfg.closeConnectionsOnHostHealthFailure) {
-            pool.close();
-            this.pools.delete(host);
-          } else {
-            pool.drain();
-          }
+          // A drained pool takes no new requests; the next request to this host opens a new one.
+          this.pools.delete(host);
+          if (this.cfg.closeConnectionsOnHostHealthFailure) pool.close();
+          else pool.drain();
         }
       }
     });

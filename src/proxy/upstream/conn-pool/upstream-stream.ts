@@ -57,7 +57,7 @@ export interface ConnectionPool {
   newStream(head: UpstreamRequestHead, handler: UpstreamResponseHandler): UpstreamStream;
   /** Open connections (busy + idle). */
   connectionCount(): number;
-  /** Closes idle connections now and the rest once their requests finish. */
+  /** Closes idle connections now and the rest once their requests finish; takes no new requests. */
   drain(): void;
   /** Closes everything now. */
   close(): void;
