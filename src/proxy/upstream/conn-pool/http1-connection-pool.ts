@@ -9,9 +9,11 @@
  * `source/common/http/http1/conn_pool.cc` / `codec_client.cc`). `onPoolReady` fires when the request
  * is written on a connected socket, which is when Envoy reports `LocalOriginConnectSuccess`.
  *
- * A bodiless GET/HEAD that fails on a kept-alive connection the backend had already closed is sent
- * again on another connection by undici itself (idempotent requests), so a backend going away does not
- * cost clients an error (ADR 0004).
+ * A bodiless GET/HEAD/OPTIONS whose connection closes before any response byte is sent once more on
+ * another connection, transparently: that is what a kept-alive connection the backend had just closed
+ * looks like, and the endpoint never processed the request. Without it a backend going away costs
+ * clients `503 UC` that no retry policy short of `reset` avoids (ADR 0004). A second failure is
+ * reported normally.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { PassThrough } from 'node:stream';
@@ -39,6 +41,8 @@ export interface Http1PoolOptions {
 
 /** Request headers undici refuses or manages itself; a proxy must not forward them anyway. */
 const droppedRequestHeaders = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect']);
+
+const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** "Never" for undici's millisecond timeouts (0 would mean "disabled" only for some of them). */
 const foreverMs = 2_147_483_647;
@@ -105,12 +109,15 @@ export class Http1ConnectionPool implements ConnectionPool {
 class Http1UpstreamStream implements UpstreamStream, Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private readonly body: PassThrough | undefined;
+  private readonly options: Dispatcher.DispatchOptions;
   private isStarted = false;
   private isFinished = false;
+  private hasResponse = false;
+  private isRedispatched = false;
 
   constructor(
-    pool: Pool,
-    head: UpstreamRequestHead,
+    private readonly pool: Pool,
+    private readonly head: UpstreamRequestHead,
     private readonly handler: UpstreamResponseHandler,
   ) {
     const headers: Record<string, string | string[]> = {};
@@ -121,8 +128,13 @@ class Http1UpstreamStream implements UpstreamStream, Dispatcher.DispatchHandler 
     }
     headers['host'] = head.authority;
     this.body = head.endStream ? undefined : new PassThrough();
+    this.options = { path: head.path, method: head.method, headers, body: this.body ?? null };
+    this.dispatch();
+  }
+
+  private dispatch(): void {
     try {
-      pool.dispatch({ path: head.path, method: head.method, headers, body: this.body ?? null }, this);
+      this.pool.dispatch(this.options, this);
     } catch (err) {
       queueMicrotask(() => this.fail('LocalReset', err as NodeJS.ErrnoException));
     }
@@ -147,6 +159,7 @@ class Http1UpstreamStream implements UpstreamStream, Dispatcher.DispatchHandler 
     headers: Record<string, string | string[] | undefined>,
   ): void {
     if (this.isFinished || statusCode < 200) return; // 1xx informational responses are not forwarded
+    this.hasResponse = true;
     this.handler.onHeaders(statusCode, headers as IncomingHttpHeaders, false);
   }
 
@@ -167,7 +180,20 @@ class Http1UpstreamStream implements UpstreamStream, Dispatcher.DispatchHandler 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.isFinished) return;
     const e = err as NodeJS.ErrnoException;
-    this.fail(this.classify(e), e);
+    const reason = this.classify(e);
+    if (
+      reason === 'ConnectionTermination' &&
+      !this.hasResponse &&
+      !this.isRedispatched &&
+      this.head.endStream &&
+      idempotentMethods.has(this.head.method)
+    ) {
+      this.isRedispatched = true;
+      this.controller = undefined;
+      this.dispatch();
+      return;
+    }
+    this.fail(reason, e);
   }
 
   // --- UpstreamStream ----------------------------------------------------------------------
