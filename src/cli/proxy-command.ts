@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { SpillwayError } from '../core/errors.js';
 import { createLogger, setLogLevel } from '../core/logger.js';
+import { releaseEnvoyProtoRoot } from '../envoy/proto-registry.js';
 import { loadBootstrapFile } from '../proxy/bootstrap/bootstrap-loader.js';
 import { ProxyServer } from '../proxy/proxy-server.js';
 
@@ -52,6 +53,8 @@ async function runProxy(options: ProxyOptions): Promise<number> {
   } catch (err) {
     return reportFatal(err);
   }
+  // A static bootstrap is validated once; the proto definitions are not needed while serving.
+  releaseEnvoyProtoRoot();
   if (options.mode === 'validate') {
     process.stdout.write(`configuration '${options.config}' OK\n`);
     return 0;

@@ -59,6 +59,15 @@ function createRoot(): protobuf.Root {
   return created;
 }
 
+/**
+ * Drops the loaded protos (tens of MB) once no more configuration will be validated, e.g. after a
+ * static bootstrap was loaded; a later lookup loads them again.
+ */
+export function releaseEnvoyProtoRoot(): void {
+  root = undefined;
+  typeFiles = undefined;
+}
+
 /** The shared root, loaded on first use. */
 export function envoyProtoRoot(): protobuf.Root {
   root ??= createRoot();
