@@ -135,6 +135,27 @@ async function runOnce(
     );
     spillway = started.process;
 
+    // Warm-up: a cold proxy (code not yet optimised) facing 1,000 req/s at once queues requests, opens
+    // hundreds of upstream connections and overflows the backends' accept queues (the kernel then resets
+    // connections) - a start-up artefact, not failover behaviour. A short ramp first, as a proxy that
+    // has been serving would be.
+    const warmUp = group.start(
+      'open-loop-warm-up',
+      process.execPath,
+      [
+        siblingScript('open-loop-load.js'),
+        JSON.stringify({
+          url: `http://${LISTEN.host}:${LISTEN.port}/`,
+          ratePerS: Math.max(1, Math.round(options.ratePerS / 4)),
+          durationMs: 1500,
+          timeoutMs: 5000,
+        } satisfies LoadSpec),
+      ],
+      { cpu: options.cpus.loadCpu, ipc: true },
+    );
+    await nextMessage<LoadMessage>(warmUp, (m) => m.type === 'done', 'warm-up load');
+    await group.stop(warmUp);
+
     const spec: LoadSpec = {
       url: `http://${LISTEN.host}:${LISTEN.port}/`,
       ratePerS: options.ratePerS,

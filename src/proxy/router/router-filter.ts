@@ -54,6 +54,9 @@ import {
   type TimeoutOptions,
 } from './router-timeouts.js';
 import { UpstreamAttempt } from './upstream-attempt.js';
+import { createLogger } from '../../core/logger.js';
+
+const log = createLogger('router');
 
 export interface RouterContext {
   readonly clock: Clock;
@@ -404,6 +407,17 @@ export class RouterFilter {
   private onUpstreamReset(attempt: UpstreamAttempt, reset: UpstreamReset): void {
     if (attempt !== this.attempt || attempt.isFinished || this.isDone) return;
     const host = attempt.host;
+    log.debug(
+      {
+        cluster: attempt.cluster.name,
+        host: host.addressKey,
+        reason: reset.reason,
+        cause: reset.cause?.code,
+        afterHeaders: attempt.hasHeaders,
+        elapsedMs: Math.round(this.ctx.clock.monotonicMs() - attempt.startMonotonicMs),
+      },
+      'upstream reset',
+    );
     if (reset.reason !== 'Overflow') host.outlier?.putResult('LocalOriginConnectFailed');
     host.stats.rq_error++;
     if (reset.reason === 'RemoteReset' || reset.reason === 'RemoteRefusedStreamReset') {

@@ -100,3 +100,44 @@ test('a refused connection is reported as RemoteConnectionFailure with the socke
     pool.close();
   }
 });
+
+test('a re-sent request whose new connection is refused is reported as a connect failure, not a termination', async () => {
+  // After one keep-alive exchange the backend stops listening and resets its open connection when
+  // the next request arrives: the re-dispatch then meets a refused connect.
+  let server: net.Server | undefined;
+  server = net.createServer((socket) => {
+    let requests = 0;
+    socket.on('data', () => {
+      requests++;
+      if (requests === 1) {
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok');
+        server?.close();
+      } else {
+        socket.resetAndDestroy();
+      }
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server?.listen(0, '127.77.70.3', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const pool = new Http1ConnectionPool(
+    {
+      address: '127.77.70.3',
+      port,
+      connectTimeoutMs: 1000,
+      idleTimeoutMs: 0,
+      maxRequestsPerConnection: 0,
+      maxConnections: 10,
+    },
+    new SystemClock(),
+    noEvents,
+  );
+  try {
+    assert.equal((await request(pool)).status, 200);
+    const second = await request(pool);
+    assert.equal(second.reset?.reason, 'RemoteConnectionFailure');
+    assert.equal(second.reset?.cause?.code, 'ECONNREFUSED');
+  } finally {
+    pool.close();
+  }
+});

@@ -19,6 +19,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { Clock } from '../../../core/clock.js';
+import { createLogger } from '../../../core/logger.js';
 import type { StreamResetReason } from '../../http/stream-reset-reason.js';
 import type {
   ConnectionPool,
@@ -38,6 +39,8 @@ export interface Http1PoolOptions {
   readonly maxRequestsPerConnection: number;
   readonly maxConnections: number;
 }
+
+const log = createLogger('http1-pool');
 
 /** Request headers undici refuses or manages itself; a proxy must not forward them anyway. */
 const droppedRequestHeaders = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect']);
@@ -110,7 +113,9 @@ class Http1UpstreamStream implements UpstreamStream, Dispatcher.DispatchHandler 
   private controller: Dispatcher.DispatchController | undefined;
   private readonly body: PassThrough | undefined;
   private readonly options: Dispatcher.DispatchOptions;
+  /** The request was written on a connected socket in the current dispatch. */
   private isStarted = false;
+  private isPoolReadyReported = false;
   private isFinished = false;
   private hasResponse = false;
   private isRedispatched = false;
@@ -148,8 +153,9 @@ class Http1UpstreamStream implements UpstreamStream, Dispatcher.DispatchHandler 
       controller.abort(new Error('reset by the router'));
       return;
     }
-    if (this.isStarted) return; // a re-dispatch on another connection
     this.isStarted = true;
+    if (this.isPoolReadyReported) return; // a re-dispatch on another connection
+    this.isPoolReadyReported = true;
     this.handler.onPoolReady(false);
   }
 
@@ -181,6 +187,10 @@ class Http1UpstreamStream implements UpstreamStream, Dispatcher.DispatchHandler 
     if (this.isFinished) return;
     const e = err as NodeJS.ErrnoException;
     const reason = this.classify(e);
+    log.debug(
+      { code: e.code, name: e.name, message: e.message, reason, isStarted: this.isStarted },
+      'upstream request failed',
+    );
     if (
       reason === 'ConnectionTermination' &&
       !this.hasResponse &&
@@ -190,6 +200,8 @@ class Http1UpstreamStream implements UpstreamStream, Dispatcher.DispatchHandler 
     ) {
       this.isRedispatched = true;
       this.controller = undefined;
+      // The second connection is judged on its own: a refused connect is a connect failure again.
+      this.isStarted = false;
       this.dispatch();
       return;
     }
