@@ -104,21 +104,20 @@ test('a refused connection is reported as RemoteConnectionFailure with the socke
 test('a re-sent request whose new connection is refused is reported as a connect failure, not a termination', async () => {
   // After one keep-alive exchange the backend stops listening and resets its open connection when
   // the next request arrives: the re-dispatch then meets a refused connect.
-  let server: net.Server | undefined;
-  server = net.createServer((socket) => {
+  const server: net.Server = net.createServer((socket) => {
     let requests = 0;
     socket.on('data', () => {
       requests++;
       if (requests === 1) {
         socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok');
-        server?.close();
+        server.close();
       } else {
         socket.resetAndDestroy();
       }
     });
     socket.on('error', () => {});
   });
-  await new Promise<void>((resolve) => server?.listen(0, '127.77.70.3', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.77.70.3', resolve));
   const port = (server.address() as net.AddressInfo).port;
   const pool = new Http1ConnectionPool(
     {
