@@ -3,7 +3,6 @@
  */
 import type { Command } from 'commander';
 import { setLogLevel } from '../core/logger.js';
-import { runProxyFailoverDemo } from './demo/proxy-failover-demo.js';
 
 export function registerDemoCommand(program: Command): void {
   program
@@ -24,6 +23,8 @@ gives a sidecar when a DestinationRule has outlierDetection). It listens on 127.
       const isJson = options.json === true;
       // The demo's own output is the point; the proxy's info logs would only interleave with it.
       if (process.env['SPILLWAY_LOG_LEVEL'] === undefined) setLogLevel('warn');
+      // Imported on use: a process running another command never loads the demo's modules.
+      const { runProxyFailoverDemo } = await import('./demo/proxy-failover-demo.js');
       const report = await runProxyFailoverDemo((line) => {
         if (!isJson) process.stdout.write(`${line}\n`);
         else process.stderr.write(`${line.trim().split('\n')[0]}\n`);

@@ -7,7 +7,7 @@
  */
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { loadBootstrapFile } from '../../proxy/bootstrap/bootstrap-loader.js';
+import { loadBootstrapInWorker } from '../../proxy/bootstrap/load-bootstrap-in-worker.js';
 import { ProxyServer } from '../../proxy/proxy-server.js';
 
 export const demoBootstrapPath = fileURLToPath(
@@ -81,7 +81,7 @@ export async function runProxyFailoverDemo(progress: (line: string) => void): Pr
     zone,
     server: undefined,
   }));
-  const bootstrap = await loadBootstrapFile(demoBootstrapPath);
+  const bootstrap = await loadBootstrapInWorker(demoBootstrapPath);
   const proxy = new ProxyServer(bootstrap);
   const agent = new http.Agent({ keepAlive: true });
   const steps: DemoStep[] = [];

@@ -1,0 +1,76 @@
+/**
+ * What `spillway proxy` does once its options are parsed: loads the bootstrap (exit 1 with file and
+ * field path when invalid, before any socket opens), serves until SIGTERM/SIGINT/quitquitquit.
+ */
+import { writeFile } from 'node:fs/promises';
+import { SpillwayError } from '../core/errors.js';
+import { createLogger, setLogLevel } from '../core/logger.js';
+import { loadBootstrapInWorker } from '../proxy/bootstrap/load-bootstrap-in-worker.js';
+import { ProxyServer } from '../proxy/proxy-server.js';
+
+const log = createLogger('cli');
+
+export interface ProxyOptions {
+  config: string;
+  mode: string;
+  logLevel?: string;
+  adminAddressPath?: string;
+  drainTimeS: string;
+}
+
+export async function runProxy(options: ProxyOptions): Promise<number> {
+  if (options.logLevel !== undefined) setLogLevel(options.logLevel);
+  let bootstrap;
+  try {
+    // Validation runs in a worker thread whose heap (Envoy's protos, the YAML parser) goes away
+    // with it: a serving proxy never needs those again.
+    bootstrap = await loadBootstrapInWorker(options.config);
+  } catch (err) {
+    return reportFatal(err);
+  }
+  if (options.mode === 'validate') {
+    process.stdout.write(`configuration '${options.config}' OK\n`);
+    return 0;
+  }
+  if (options.mode !== 'serve') {
+    process.stderr.write(`spillway proxy: unknown --mode '${options.mode}' (expected serve or validate)\n`);
+    return 1;
+  }
+  let stopping: Promise<void> | undefined;
+  let markStopped: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
+  const drainMs = Number(options.drainTimeS) * 1000;
+  const stop = (): Promise<void> => {
+    stopping ??= server.close(drainMs).then(() => {
+      log.info('proxy stopped');
+      markStopped();
+    });
+    return stopping;
+  };
+  const server: ProxyServer = new ProxyServer(bootstrap, { onQuit: () => void stop() });
+  try {
+    await server.start();
+  } catch (err) {
+    await server.close(0).catch(() => {});
+    return reportFatal(err);
+  }
+  const admin = server.adminAddress();
+  if (options.adminAddressPath !== undefined && admin !== undefined) {
+    await writeFile(options.adminAddressPath, `${admin.address}:${admin.port}`);
+  }
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+  await stopped;
+  return 0;
+}
+
+function reportFatal(err: unknown): number {
+  const message =
+    err instanceof SpillwayError
+      ? `${err.message} [${err.code}]`
+      : err instanceof Error
+        ? err.message
+        : String(err);
+  process.stderr.write(`spillway proxy: ${message}\n`);
+  return 1;
+}
