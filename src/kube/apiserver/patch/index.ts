@@ -1,7 +1,17 @@
 /**
  * Patch engines of the lab API server (contract; implemented in this folder).
  */
+import { KubeApiError } from '../kube-object.js';
 import type { KubeObject, ManagedFieldsEntry, ResourceType } from '../kube-object.js';
+import { resourceTypes } from '../resource-registry.js';
+import { applyJsonPatch } from './json-patch.js';
+import { isJsonObject } from './json-value.js';
+import { applyMergePatch } from './merge-patch.js';
+import { schemaFor } from './merge-schema.js';
+import { unprocessable } from './patch-errors.js';
+import { recordUpdate } from './managed-fields.js';
+import { applyConfiguration } from './server-side-apply.js';
+import { applyStrategicMergePatch } from './strategic-merge-patch.js';
 
 export type PatchType = 'json' | 'merge' | 'strategic';
 
@@ -17,11 +27,33 @@ export function applyPatch(
   patch: unknown,
   resource: ResourceType,
 ): KubeObject {
-  void type;
-  void target;
-  void patch;
-  void resource;
-  throw new Error('applyPatch: not implemented yet');
+  switch (type) {
+    case 'json':
+      return asKubeObject(applyJsonPatch(target, patch));
+    case 'merge':
+      return asKubeObject(applyMergePatch(target, patch));
+    case 'strategic':
+      if (!resource.isBuiltin) {
+        // The CRD handler only registers these patch types (apiextensions-apiserver crdHandler).
+        throw new KubeApiError(
+          415,
+          'UnsupportedMediaType',
+          'the body of the request was in an unknown format - accepted media types include: ' +
+            'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+        );
+      }
+      return asKubeObject(applyStrategicMergePatch(target, patch, schemaFor(resource)));
+  }
+}
+
+/**
+ * The patched document as an object. A patch that turns the object into something else (say a JSON
+ * patch replacing the root with a string) fails to decode in kube-apiserver: 422 there too.
+ */
+function asKubeObject(value: unknown): KubeObject {
+  if (!isJsonObject(value)) throw unprocessable('patched document is not an object');
+  if (!isJsonObject(value['metadata'])) value['metadata'] = {};
+  return value as KubeObject;
 }
 
 export interface ServerSideApplyInput {
@@ -42,8 +74,7 @@ export interface ServerSideApplyInput {
  * Conflict (causes name each conflicting field and its manager) unless `force`.
  */
 export function serverSideApply(input: ServerSideApplyInput): KubeObject {
-  void input;
-  throw new Error('serverSideApply: not implemented yet');
+  return applyConfiguration(input);
 }
 
 /**
@@ -57,5 +88,17 @@ export function managedFieldsAfterUpdate(input: {
   readonly subresource?: string;
   readonly now: string;
 }): ManagedFieldsEntry[] {
-  return input.updated.metadata.managedFields ?? [];
+  // The contract carries no ResourceType: find the served type by the object's group and kind.
+  const slash = input.updated.apiVersion.lastIndexOf('/');
+  const group = slash < 0 ? '' : input.updated.apiVersion.slice(0, slash);
+  const resource = resourceTypes.find((r) => r.group === group && r.kind === input.updated.kind);
+  return recordUpdate({
+    previous: input.previous,
+    updated: input.updated,
+    fieldManager: input.fieldManager,
+    subresource: input.subresource,
+    now: input.now,
+    schema: schemaFor({ group, kind: input.updated.kind }),
+    hasStatusSubresource: resource?.subresources.includes('status') ?? false,
+  });
 }

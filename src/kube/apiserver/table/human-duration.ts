@@ -1,0 +1,44 @@
+/**
+ * kubectl's AGE format: `k8s.io/apimachinery/pkg/util/duration.HumanDuration` (about 2-3
+ * significant figures: `90s`, `5m30s`, `42m`, `3h2m`, `20h`, `3d4h`, `45d`, `2y30d`, `9y`).
+ */
+
+/** HumanDuration of `ms` milliseconds; Go's integer conversions truncate toward zero. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  // Up to 2s in the future is tolerated as clock skew ("almost now").
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 60 * 2) return `${seconds}s`;
+  const minutes = Math.trunc(seconds / 60);
+  if (minutes < 10) {
+    const s = seconds % 60;
+    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
+  }
+  if (minutes < 60 * 3) return `${minutes}m`;
+  const hours = Math.trunc(minutes / 60);
+  if (hours < 8) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
+  }
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) {
+    const h = hours % 24;
+    return h === 0 ? `${Math.trunc(hours / 24)}d` : `${Math.trunc(hours / 24)}d${h}h`;
+  }
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24)}d`;
+  if (hours < 24 * 365 * 8) {
+    const days = Math.trunc(hours / 24) % 365;
+    const years = Math.trunc(hours / 24 / 365);
+    return days === 0 ? `${years}y` : `${years}y${days}d`;
+  }
+  return `${Math.trunc(hours / 24 / 365)}y`;
+}
+
+/** `translateTimestampSince`: `<unknown>` for a missing or unparsable timestamp. */
+export function timestampSince(timestamp: unknown, nowMs: number): string {
+  if (typeof timestamp !== 'string' || timestamp === '') return '<unknown>';
+  const at = Date.parse(timestamp);
+  if (Number.isNaN(at)) return '<unknown>';
+  return humanDuration(nowMs - at);
+}
