@@ -2,6 +2,7 @@
  * The `spillway` command line. Each subcommand lives in its own file under src/cli/.
  */
 import { Command } from 'commander';
+import { registerApiServerCommand } from './apiserver-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerProxyCommand } from './proxy-command.js';
 
@@ -14,5 +15,6 @@ program
   .version('0.1.0');
 registerProxyCommand(program);
 registerDemoCommand(program);
+registerApiServerCommand(program);
 
 await program.parseAsync(process.argv);

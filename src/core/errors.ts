@@ -60,4 +60,6 @@ export const ErrorCode = {
   configParse: 'SPILLWAY_ERR_CONFIG_PARSE',
   configRead: 'SPILLWAY_ERR_CONFIG_READ',
   listenerBind: 'SPILLWAY_ERR_LISTENER_BIND',
+  kubeDataCorrupt: 'SPILLWAY_ERR_KUBE_DATA_CORRUPT',
+  kubeDataDirInUse: 'SPILLWAY_ERR_KUBE_DATA_DIR_IN_USE',
 } as const;

@@ -1,0 +1,60 @@
+/** A lab API server for integration tests, and real kubectl pointed at it. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApiServer, type RunningApiServer } from '../../../src/kube/apiserver/start-api-server.js';
+import { runCommand, type CommandResult } from '../../support/run-command.js';
+
+export interface TestCluster {
+  readonly dir: string;
+  readonly dataDir: string;
+  readonly kubeconfig: string;
+  server: RunningApiServer;
+  /** Runs real kubectl against this cluster. */
+  kubectl(args: readonly string[], input?: string): Promise<CommandResult>;
+  /** Stops the server and starts it again on the same data dir and port (kubeconfig stays valid). */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestCluster(
+  options: { address?: string; runControllers?: boolean; historyLimit?: number } = {},
+): Promise<TestCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'spillway-kube-'));
+  const dataDir = join(dir, 'data');
+  const kubeconfig = join(dir, 'kubeconfig');
+  const address = options.address ?? '127.0.0.1';
+  const start = (port: number): Promise<RunningApiServer> =>
+    startApiServer({
+      dataDir,
+      address,
+      port,
+      clusterName: 'test-cluster',
+      kubeconfigPath: kubeconfig,
+      runControllers: options.runControllers ?? false,
+      bookmarkIntervalMs: 200,
+      ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
+    });
+  const cluster: TestCluster = {
+    dir,
+    dataDir,
+    kubeconfig,
+    server: await start(0),
+    kubectl: (args, input) =>
+      runCommand('kubectl', args, {
+        env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dir },
+        timeoutMs: 30_000,
+        ...(input !== undefined ? { input } : {}),
+      }),
+    async restart() {
+      const port = Number(new URL(cluster.server.url).port);
+      await cluster.server.close();
+      cluster.server = await start(port);
+    },
+    async close() {
+      await cluster.server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return cluster;
+}
