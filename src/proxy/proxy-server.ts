@@ -235,6 +235,7 @@ export class ProxyServer {
         maxRequestHeadersKb: config.hcm.maxRequestHeadersKb,
         idleTimeoutMs: config.hcm.idleTimeoutMs,
         http2MaxConcurrentStreams: config.hcm.http2MaxConcurrentStreams,
+        clock: this.clock,
       },
       (stream) => active.hcm.handle(stream),
       {

@@ -42,7 +42,12 @@ export class ActiveStream {
     onDone: () => void,
   ) {
     const contentType = downstream.headers.get('content-type');
-    this.isGrpc = contentType !== undefined && /^application\/grpc($|\+)/.test(contentType);
+    // `application/grpc` or `application/grpc+<codec>` (Envoy `Grpc::Common::isGrpcRequestHeaders`),
+    // checked without a regular expression: this runs for every request (0x2b is '+').
+    this.isGrpc =
+      contentType !== undefined &&
+      contentType.startsWith('application/grpc') &&
+      (contentType.length === 16 || contentType.charCodeAt(16) === 0x2b);
     this.isHead = downstream.headers.get(':method') === 'HEAD';
     info.isGrpc = this.isGrpc;
     downstream.onClose((completed) => {

@@ -21,6 +21,7 @@ export class HcmStats {
   readonly no_cluster: Counter;
   readonly rq_direct_response: Counter;
   readonly rq_redirect: Counter;
+  readonly downstream_rq_ws_on_non_ws_route: Counter;
   private readonly byClass: Counter[];
 
   constructor(readonly scope: StatsScope) {
@@ -40,6 +41,7 @@ export class HcmStats {
     this.no_cluster = scope.counter('no_cluster');
     this.rq_direct_response = scope.counter('rq_direct_response');
     this.rq_redirect = scope.counter('rq_redirect');
+    this.downstream_rq_ws_on_non_ws_route = scope.counter('downstream_rq_ws_on_non_ws_route');
     this.byClass = [1, 2, 3, 4, 5].map((c) => scope.counter(`downstream_rq_${c}xx`));
   }
 

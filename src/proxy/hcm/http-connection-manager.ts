@@ -127,6 +127,14 @@ export class HttpConnectionManager {
     }
     info.routeName = route.name;
     info.virtualHostName = vhost.name;
+    if (downstream.isUpgradeRequest) {
+      // Envoy conn_manager_impl.cc `ActiveStream::decodeHeaders`: an Upgrade/CONNECT request on a route
+      // without upgrade_configs is refused with 403 `upgrade_failed` and an empty body; the HTTP/1
+      // codec closes the connection afterwards (the payload could smuggle a request).
+      this.stats.downstream_rq_ws_on_non_ws_route.inc();
+      stream.sendLocalReply({ status: 403, body: '', details: 'upgrade_failed' });
+      return;
+    }
     stream.setResponseHeaderMutations(responseHeaderMutationLayers(routeConfig, vhost, route));
 
     const action = route.action;

@@ -1,24 +1,41 @@
 /**
  * One downstream request/response exchange, independent of the wire protocol. The HTTP connection
- * manager and router only talk to this interface; `Http1DownstreamStream` and `Http2DownstreamStream`
- * adapt Node's `http` and core `http2` APIs. (The core http2 API is used rather than the compat layer
- * because only it can send a trailers-only response, which gRPC local replies need.)
+ * manager and router only talk to this interface. HTTP/1 streams come from Spillway's own codec
+ * (`src/proxy/codec/http1/`); `Http2DownstreamStream` adapts Node's core `http2` API (used rather than
+ * the compat layer because only it can send a trailers-only response, which gRPC local replies need).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { constants as h2 } from 'node:http2';
-import type { Readable } from 'node:stream';
 import type { OutgoingHeaders } from './headers.js';
 import type { HeaderMap, HttpProtocol } from './stream-info.js';
+
+/** Receives a request body: data in order, then one `onEnd`. */
+export interface RequestBodySink {
+  onData(chunk: Buffer): void;
+  onEnd(): void;
+}
+
+/**
+ * A request body being received. Only requests with a body have one, so bodiless requests (most of
+ * them) cost no stream object. `read` never delivers synchronously: the reader can finish setting up.
+ */
+export interface RequestBody {
+  read(sink: RequestBodySink): void;
+  /** Flow control: stop / restart reading from the client. */
+  pause(): void;
+  resume(): void;
+}
 
 export interface DownstreamStream {
   readonly protocol: HttpProtocol;
   /** Request headers: lower-case names; `:method`, `:path`, `:authority`, `:scheme` included. */
   readonly headers: HeaderMap;
-  /** The request body. */
-  readonly body: Readable;
+  /** The request body; undefined when the request has none (`isEndStream`). */
+  readonly body: RequestBody | undefined;
   /** True when the request has no body (HTTP/2 END_STREAM on the headers; HTTP/1 without a length). */
   readonly isEndStream: boolean;
+  /** An HTTP/1.1 `Upgrade` (other than h2c) or CONNECT request, which Envoy refuses without upgrade_configs. */
+  readonly isUpgradeRequest: boolean;
   readonly remoteAddress: string;
   readonly localAddress: string;
   /** True once response headers were sent. */
@@ -38,101 +55,13 @@ export interface DownstreamStream {
   onClose(cb: (completed: boolean) => void): void;
 }
 
-/** HTTP/1.x exchange on Node's `http` server. */
-export class Http1DownstreamStream implements DownstreamStream {
-  readonly protocol: HttpProtocol;
-  readonly headers: HeaderMap;
-  readonly body: Readable;
-  readonly isEndStream: boolean;
-  readonly remoteAddress: string;
-  readonly localAddress: string;
-  private isDone = false;
-  private closeCallbacks: Array<(completed: boolean) => void> = [];
-
-  constructor(
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
-  ) {
-    this.protocol = req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1';
-    this.body = req;
-    const length = req.headers['content-length'];
-    this.isEndStream =
-      req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
-    const socket = req.socket;
-    this.remoteAddress = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? 0}`;
-    this.localAddress = `${socket.localAddress ?? ''}:${socket.localPort ?? 0}`;
-    const headers: HeaderMap = new Map();
-    headers.set(':method', req.method ?? 'GET');
-    headers.set(':path', req.url ?? '/');
-    headers.set(':scheme', 'http');
-    const raw = req.headers;
-    for (const name in raw) {
-      const value = raw[name];
-      if (value === undefined) continue;
-      // Envoy's HTTP/1 codec turns Host into :authority.
-      if (name === 'host') headers.set(':authority', Array.isArray(value) ? (value[0] ?? '') : value);
-      else headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    if (!headers.has(':authority')) headers.set(':authority', '');
-    this.headers = headers;
-    res.on('close', () => this.finish(res.writableFinished));
-  }
-
-  get isHeadersSent(): boolean {
-    return this.res.headersSent;
-  }
-
-  get isClosed(): boolean {
-    return this.isDone;
-  }
-
-  respond(status: number, headers: OutgoingHeaders, endStream: boolean): void {
-    if (this.isDone) return;
-    this.res.writeHead(status, headers);
-    if (endStream) this.res.end();
-  }
-
-  write(chunk: Buffer): boolean {
-    if (this.isDone) return true;
-    return this.res.write(chunk);
-  }
-
-  onDrain(cb: () => void): void {
-    this.res.once('drain', cb);
-  }
-
-  end(trailers?: OutgoingHeaders): void {
-    if (this.isDone) return;
-    // HTTP/1.1 can carry trailers only with chunked encoding; Node sends them when allowed.
-    if (trailers !== undefined && !this.res.hasHeader('content-length')) {
-      this.res.addTrailers(trailers as Record<string, string>);
-    }
-    this.res.end();
-  }
-
-  reset(): void {
-    if (this.isDone) return;
-    this.req.socket.destroy();
-  }
-
-  onClose(cb: (completed: boolean) => void): void {
-    this.closeCallbacks.push(cb);
-  }
-
-  private finish(completed: boolean): void {
-    if (this.isDone) return;
-    this.isDone = true;
-    for (const cb of this.closeCallbacks) cb(completed);
-    this.closeCallbacks = [];
-  }
-}
-
 /** HTTP/2 exchange on Node's core `http2` API. */
 export class Http2DownstreamStream implements DownstreamStream {
   readonly protocol: HttpProtocol = 'HTTP/2';
   readonly headers: HeaderMap;
-  readonly body: Readable;
+  readonly body: RequestBody | undefined;
   readonly isEndStream: boolean;
+  readonly isUpgradeRequest = false;
   readonly remoteAddress: string;
   readonly localAddress: string;
   private headersSent = false;
@@ -145,8 +74,8 @@ export class Http2DownstreamStream implements DownstreamStream {
     private readonly stream: ServerHttp2Stream,
     rawHeaders: IncomingHttpHeaders,
   ) {
-    this.body = stream;
     this.isEndStream = stream.endAfterHeaders;
+    this.body = this.isEndStream ? undefined : new Http2RequestBody(stream);
     const session = stream.session;
     const socket = session?.socket;
     this.remoteAddress = `${socket?.remoteAddress ?? ''}:${socket?.remotePort ?? 0}`;
@@ -222,5 +151,23 @@ export class Http2DownstreamStream implements DownstreamStream {
     this.isDone = true;
     for (const cb of this.closeCallbacks) cb(completed);
     this.closeCallbacks = [];
+  }
+}
+
+/** The request body of an HTTP/2 stream (the stream is a Readable already). */
+class Http2RequestBody implements RequestBody {
+  constructor(private readonly stream: ServerHttp2Stream) {}
+
+  read(sink: RequestBodySink): void {
+    this.stream.on('data', (chunk: Buffer) => sink.onData(chunk));
+    this.stream.on('end', () => sink.onEnd());
+  }
+
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
   }
 }

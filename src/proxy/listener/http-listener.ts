@@ -3,22 +3,19 @@
  * (Envoy's default) the first bytes decide: the HTTP/2 connection preface (`PRI * HTTP/2.0`) selects
  * HTTP/2 with prior knowledge, anything else HTTP/1 (Envoy `ConnectionManagerUtility::autoCreateCodec`).
  *
- * Malformed HTTP/1 requests get a 400 (oversized headers a 431) and the connection is closed, like
- * Envoy's codec errors (`http1.codec_error`, `http1.headers_too_large`); nothing a client sends can
- * throw out of this class.
+ * HTTP/1 runs on Spillway's own codec (`src/proxy/codec/http1/`): malformed requests get Envoy's
+ * codec-error replies (400, 431, 426, 501) and the connection is closed; nothing a client sends can
+ * throw out of this class. HTTP/2 runs on Node's core `http2`.
  */
-import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
+import { SystemClock, type Clock } from '../../core/clock.js';
 import { ConfigError, ErrorCode } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
+import { DateHeaderCache } from '../codec/http1/message-encoding.js';
+import { Http1ServerConnection } from '../codec/http1/server-connection.js';
 import type { SocketAddress } from '../config/cluster-config.js';
-import {
-  Http1DownstreamStream,
-  Http2DownstreamStream,
-  type DownstreamStream,
-} from '../http/downstream-stream.js';
+import { Http2DownstreamStream, type DownstreamStream } from '../http/downstream-stream.js';
 
 const log = createLogger('listener');
 
@@ -32,6 +29,10 @@ export interface HttpListenerOptions {
   /** Downstream connection idle timeout (ms), 0 = none. */
   readonly idleTimeoutMs: number;
   readonly http2MaxConcurrentStreams: number;
+  /** `common_http_protocol_options.max_headers_count`; Envoy's default is 100. */
+  readonly maxHeadersCount?: number;
+  /** Time source for the `date` header; the system clock when not given. */
+  readonly clock?: Clock;
 }
 
 export interface ListenerConnectionEvents {
@@ -44,9 +45,11 @@ export type StreamHandler = (stream: DownstreamStream) => void;
 
 export class HttpListener {
   private readonly netServer: net.Server;
-  private readonly h1: http.Server;
   private readonly h2: http2.Http2Server;
   private readonly sockets = new Set<net.Socket>();
+  private readonly h1Connections = new Set<Http1ServerConnection>();
+  private readonly dateCache: DateHeaderCache;
+  private readonly h1Options: { maxRequestHeadersKb: number; maxHeadersCount: number; idleTimeoutMs: number };
   private readonly h2Sessions = new Set<http2.ServerHttp2Session>();
   private handler: StreamHandler;
   private isClosing = false;
@@ -58,19 +61,26 @@ export class HttpListener {
   ) {
     this.handler = handler;
     const maxHeaderSize = options.maxRequestHeadersKb * 1024;
-    this.h1 = http.createServer({ maxHeaderSize, requestTimeout: 0, headersTimeout: 0 });
-    this.h1.keepAliveTimeout = options.idleTimeoutMs;
-    this.h1.on('request', (req, res) => this.dispatch(() => new Http1DownstreamStream(req, res)));
-    this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
-      this.onHttp1ClientError(err, socket),
-    );
+    this.dateCache = new DateHeaderCache(options.clock ?? new SystemClock());
+    this.h1Options = {
+      maxRequestHeadersKb: options.maxRequestHeadersKb,
+      maxHeadersCount: options.maxHeadersCount ?? 100,
+      idleTimeoutMs: options.idleTimeoutMs,
+    };
     this.h2 = http2.createServer({
       maxHeaderListPairs: 1000,
       settings: { maxConcurrentStreams: options.http2MaxConcurrentStreams, maxHeaderListSize: maxHeaderSize },
     });
-    this.h2.on('stream', (stream, headers) =>
-      this.dispatch(() => new Http2DownstreamStream(stream, headers)),
-    );
+    this.h2.on('stream', (stream, headers) => {
+      let downstream: DownstreamStream;
+      try {
+        downstream = new Http2DownstreamStream(stream, headers);
+      } catch (err) {
+        log.warn({ err }, 'could not set up a downstream stream');
+        return;
+      }
+      this.dispatch(downstream);
+    });
     this.h2.on('session', (session) => {
       this.h2Sessions.add(session);
       session.on('close', () => this.h2Sessions.delete(session));
@@ -132,7 +142,7 @@ export class HttpListener {
     this.isClosing = true;
     const closed = new Promise<void>((resolve) => this.netServer.close(() => resolve()));
     for (const session of this.h2Sessions) session.close();
-    this.h1.closeIdleConnections();
+    for (const connection of this.h1Connections) connection.drain();
     if (this.sockets.size > 0) {
       await new Promise<void>((resolve) => {
         const deadline = setTimeout(() => {
@@ -141,7 +151,6 @@ export class HttpListener {
         }, graceMs);
         deadline.unref();
         const check = setInterval(() => {
-          this.h1.closeIdleConnections();
           if (this.sockets.size === 0) {
             clearInterval(check);
             clearTimeout(deadline);
@@ -155,15 +164,14 @@ export class HttpListener {
     await closed;
   }
 
-  private dispatch(create: () => DownstreamStream): void {
-    let stream: DownstreamStream;
+  private dispatch(stream: DownstreamStream): void {
     try {
-      stream = create();
+      this.handler(stream);
     } catch (err) {
-      log.warn({ err }, 'could not set up a downstream stream');
-      return;
+      // The connection manager never throws by contract; if it did, the client gets a reset, not a crash.
+      log.error({ err }, 'request handler threw');
+      stream.reset();
     }
-    this.handler(stream);
   }
 
   private onConnection(socket: net.Socket): void {
@@ -180,14 +188,34 @@ export class HttpListener {
     socket.on('error', () => {
       // A client resetting its connection is normal; 'close' follows.
     });
-    if (this.options.idleTimeoutMs > 0) socket.setTimeout(this.options.idleTimeoutMs, () => socket.destroy());
     if (this.options.codecType === 'HTTP1') {
-      this.h1.emit('connection', socket);
+      this.startHttp1(socket, undefined);
     } else if (this.options.codecType === 'HTTP2') {
-      this.h2.emit('connection', socket);
+      this.startHttp2(socket);
     } else {
       this.detectCodec(socket);
     }
+  }
+
+  private startHttp1(socket: net.Socket, initial: Buffer | undefined): void {
+    const connection = new Http1ServerConnection(
+      socket,
+      this.h1Options,
+      {
+        onStream: (stream) => this.dispatch(stream),
+        onCodecError: (kind) => this.events.onCodecError(kind),
+      },
+      this.dateCache,
+      initial,
+    );
+    this.h1Connections.add(connection);
+    socket.on('close', () => this.h1Connections.delete(connection));
+    if (this.isClosing) connection.drain();
+  }
+
+  private startHttp2(socket: net.Socket): void {
+    if (this.options.idleTimeoutMs > 0) socket.setTimeout(this.options.idleTimeoutMs, () => socket.destroy());
+    this.h2.emit('connection', socket);
   }
 
   /** Reads just enough of the first bytes to tell the HTTP/2 preface from an HTTP/1 request line. */
@@ -199,27 +227,15 @@ export class HttpListener {
       const isPrefaceSoFar = seen.subarray(0, n).equals(h2Preface.subarray(0, n));
       if (isPrefaceSoFar && n < h2Preface.length) return; // need more bytes to decide
       socket.off('data', onData);
-      socket.pause();
-      socket.unshift(seen);
-      if (isPrefaceSoFar) this.h2.emit('connection', socket);
-      else this.h1.emit('connection', socket);
-      process.nextTick(() => socket.resume());
+      if (isPrefaceSoFar) {
+        socket.pause();
+        socket.unshift(seen);
+        this.startHttp2(socket);
+        process.nextTick(() => socket.resume());
+      } else {
+        this.startHttp1(socket, seen);
+      }
     };
     socket.on('data', onData);
-  }
-
-  private onHttp1ClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    const isTooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-    this.events.onCodecError(isTooLarge ? 'headers_too_large' : 'bad_request');
-    if (!socket.writable || (err.code === 'ECONNRESET' && socket.destroyed)) {
-      socket.destroy();
-      return;
-    }
-    // Envoy answers codec errors with a local reply and closes the connection.
-    const body = isTooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
-    const status = isTooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    socket.end(
-      `HTTP/1.1 ${status}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${body}`,
-    );
   }
 }

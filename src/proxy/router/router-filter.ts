@@ -185,36 +185,40 @@ export class RouterFilter {
 
   private readRequestBody(): void {
     const body = this.stream.downstream.body;
-    body.on('data', (chunk: Buffer) => {
-      if (this.isDone) return;
-      this.stream.info.bytesReceived += chunk.length;
-      if (!this.isBufferOverflowed) {
-        if (this.bufferedBytes + chunk.length <= this.ctx.retryBufferLimitBytes) {
-          this.bufferedBody.push(chunk);
-          this.bufferedBytes += chunk.length;
-        } else {
-          // Envoy stops buffering and gives up on retries once the body exceeds the buffer limit.
-          this.isBufferOverflowed = true;
-          this.bufferedBody.length = 0;
-          this.bufferedBytes = 0;
-        }
-      }
-      const upstream = this.attempt?.stream;
-      if (upstream !== undefined && !this.attempt?.isFinished) {
-        if (!upstream.write(chunk)) {
-          body.pause();
-          upstream.onDrain(() => body.resume());
-        }
-      }
-    });
-    body.on('end', () => {
-      if (this.isDone) return;
+    if (body === undefined) {
       this.isBodyComplete = true;
-      if (this.attempt !== undefined && !this.attempt.isFinished) this.attempt.stream?.end();
       this.onRequestComplete();
-    });
-    body.on('error', () => {
-      // The downstream reset; handled through onDownstreamReset.
+      return;
+    }
+    body.read({
+      onData: (chunk: Buffer) => {
+        if (this.isDone) return;
+        this.stream.info.bytesReceived += chunk.length;
+        if (!this.isBufferOverflowed) {
+          if (this.bufferedBytes + chunk.length <= this.ctx.retryBufferLimitBytes) {
+            this.bufferedBody.push(chunk);
+            this.bufferedBytes += chunk.length;
+          } else {
+            // Envoy stops buffering and gives up on retries once the body exceeds the buffer limit.
+            this.isBufferOverflowed = true;
+            this.bufferedBody.length = 0;
+            this.bufferedBytes = 0;
+          }
+        }
+        const upstream = this.attempt?.stream;
+        if (upstream !== undefined && !this.attempt?.isFinished) {
+          if (!upstream.write(chunk)) {
+            body.pause();
+            upstream.onDrain(() => body.resume());
+          }
+        }
+      },
+      onEnd: () => {
+        if (this.isDone) return;
+        this.isBodyComplete = true;
+        if (this.attempt !== undefined && !this.attempt.isFinished) this.attempt.stream?.end();
+        this.onRequestComplete();
+      },
     });
   }
 

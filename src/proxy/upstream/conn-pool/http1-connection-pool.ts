@@ -1,13 +1,16 @@
 /**
- * HTTP/1.1 connection pool for one upstream host, on undici's `Pool` (its `dispatch` API, which costs
- * markedly less CPU per request than `http.request`; see bench/results).
+ * HTTP/1.1 connection pool for one upstream host, on Spillway's own HTTP/1 codec
+ * (`src/proxy/codec/http1/client-connection.ts`): one request at a time per connection, idle
+ * connections reused (most recently used first), requests queued when `max_connections` are busy.
  *
  * Envoy semantics reproduced here: a request whose connection never came up is a connection failure
- * (`RemoteConnectionFailure` with the socket error, or `ConnectionTimeout` after `connect_timeout`); a
- * connection that closes or resets before the response completes is `ConnectionTermination`; a
- * response that cannot be parsed is `ProtocolError` (Envoy's HTTP/1 codec,
- * `source/common/http/http1/conn_pool.cc` / `codec_client.cc`). `onPoolReady` fires when the request
- * is written on a connected socket, which is when Envoy reports `LocalOriginConnectSuccess`.
+ * (`RemoteConnectionFailure` with the socket error, or `ConnectionTimeout` after `connect_timeout`),
+ * and a failed connect fails the queued requests it was opened for (Envoy
+ * `ConnPoolImplBase::onConnectionEvent` purges pending streams); a connection that closes or resets
+ * before the response completes is `ConnectionTermination`; a response that cannot be parsed is
+ * `ProtocolError` (Envoy's HTTP/1 codec, `source/common/http/http1/conn_pool.cc` /
+ * `codec_client.cc`). `onPoolReady` fires when the request is written on a connected socket, which is
+ * when Envoy reports `LocalOriginConnectSuccess`.
  *
  * A bodiless GET/HEAD/OPTIONS whose connection closes before any response byte is sent once more on
  * another connection, transparently: that is what a kept-alive connection the backend had just closed
@@ -16,10 +19,15 @@
  * reported normally.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { PassThrough } from 'node:stream';
-import { Pool, type Dispatcher } from 'undici';
 import type { Clock } from '../../../core/clock.js';
 import { createLogger } from '../../../core/logger.js';
+import {
+  Http1ClientConnection,
+  isRedispatchableMethod,
+  type ClientConnectionOwner,
+  type ClientExchange,
+} from '../../codec/http1/client-connection.js';
+import type { OutgoingHeaders } from '../../http/headers.js';
 import type { StreamResetReason } from '../../http/stream-reset-reason.js';
 import type {
   ConnectionPool,
@@ -42,237 +50,319 @@ export interface Http1PoolOptions {
 
 const log = createLogger('http1-pool');
 
-/** Request headers undici refuses or manages itself; a proxy must not forward them anyway. */
-const droppedRequestHeaders = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect']);
+/** Request headers a proxy must not forward on HTTP/1 (the codec owns framing; 100-continue is ours). */
+const droppedRequestHeaders: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+]);
 
-const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** "Never" for undici's millisecond timeouts (0 would mean "disabled" only for some of them). */
-const foreverMs = 2_147_483_647;
-
-export class Http1ConnectionPool implements ConnectionPool {
-  private readonly pool: Pool;
-  private open = 0;
+export class Http1ConnectionPool implements ConnectionPool, ClientConnectionOwner {
+  private readonly connections = new Set<Http1ClientConnection>();
+  private readonly idle: Http1ClientConnection[] = [];
+  private readonly queue: Http1UpstreamStream[] = [];
+  private connecting = 0;
+  private isDraining = false;
+  private isClosed = false;
 
   constructor(
-    options: Http1PoolOptions,
+    private readonly options: Http1PoolOptions,
     _clock: Clock,
     private readonly events: ConnectionPoolEvents,
-  ) {
-    const host = options.address.includes(':') ? `[${options.address}]` : options.address;
-    const idleMs = options.idleTimeoutMs > 0 ? options.idleTimeoutMs : foreverMs;
-    this.pool = new Pool(`http://${host}:${options.port}`, {
-      connections: options.maxConnections > 0 ? options.maxConnections : null,
-      pipelining: 1,
-      keepAliveTimeout: idleMs,
-      keepAliveMaxTimeout: idleMs,
-      ...(options.maxRequestsPerConnection > 0
-        ? { maxRequestsPerClient: options.maxRequestsPerConnection }
-        : {}),
-      // The router owns request timeouts (route timeout, per-try timeout).
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      connect: { timeout: options.connectTimeoutMs > 0 ? options.connectTimeoutMs : foreverMs },
-    });
-    // Envoy's upstream_cx_* bookkeeping from undici's connection events.
-    this.pool.on('connect', () => {
-      this.open++;
-      events.onConnectionCreated();
-      events.onConnectionConnected();
-    });
-    this.pool.on('disconnect', () => {
-      this.open--;
-      events.onConnectionClosed();
-    });
-    this.pool.on('connectionError', (_origin: URL, _targets: unknown, err: Error & { code?: string }) => {
-      events.onConnectionCreated();
-      events.onConnectionConnectFailed(err.code === 'UND_ERR_CONNECT_TIMEOUT');
-      events.onConnectionClosed();
-    });
-  }
+  ) {}
 
   connectionCount(): number {
-    return this.open;
+    return this.connections.size;
   }
 
   newStream(head: UpstreamRequestHead, handler: UpstreamResponseHandler): UpstreamStream {
-    return new Http1UpstreamStream(this.pool, head, handler);
+    const stream = new Http1UpstreamStream(this, head, handler);
+    this.enqueue(stream, false);
+    return stream;
   }
 
   drain(): void {
-    // undici's close() lets queued and running requests finish, then closes every connection.
-    void this.pool.close().catch(() => {});
+    this.isDraining = true;
+    for (const connection of this.idle.splice(0)) connection.close();
   }
 
   close(): void {
-    void this.pool.destroy().catch(() => {});
+    this.isClosed = true;
+    this.isDraining = true;
+    for (const stream of this.queue.splice(0)) stream.fail('ConnectionTermination', undefined);
+    for (const connection of [...this.connections]) connection.close();
+  }
+
+  // --- scheduling -------------------------------------------------------------------------------
+
+  /**
+   * Gives `stream` a connection: an idle one, a new one, or a place in the queue. A re-dispatched
+   * request skips the idle connections - they may be as stale as the one that just failed (a backend
+   * closing its keep-alive connections closes them all) - and goes first in the queue, to a new
+   * connection or one that just completed a response.
+   */
+  enqueue(stream: Http1UpstreamStream, isRedispatch: boolean): void {
+    if (this.isClosed) {
+      queueMicrotask(() => stream.fail('LocalReset', undefined));
+      return;
+    }
+    if (!isRedispatch) {
+      const connection = this.idle.pop();
+      if (connection !== undefined) {
+        this.assign(connection, stream, false);
+        return;
+      }
+    }
+    if (isRedispatch) this.queue.unshift(stream);
+    else this.queue.push(stream);
+    const max = this.options.maxConnections;
+    if (this.queue.length > this.connecting && (max <= 0 || this.connections.size < max)) this.connect();
+  }
+
+  /** A queued stream gave up before it got a connection. */
+  dequeue(stream: Http1UpstreamStream): void {
+    const i = this.queue.indexOf(stream);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+
+  private connect(): void {
+    const o = this.options;
+    this.connecting++;
+    this.events.onConnectionCreated();
+    const connection = new Http1ClientConnection(
+      o.address,
+      o.port,
+      o.connectTimeoutMs,
+      o.idleTimeoutMs,
+      this,
+    );
+    this.connections.add(connection);
+  }
+
+  private assign(connection: Http1ClientConnection, stream: Http1UpstreamStream, isNew: boolean): void {
+    stream.start(connection, isNew);
+  }
+
+  /** Puts a connection back to work or to rest. */
+  private release(connection: Http1ClientConnection, isNew: boolean): void {
+    const max = this.options.maxRequestsPerConnection;
+    if (max > 0 && connection.requestCount >= max) {
+      connection.close();
+      return;
+    }
+    const next = this.queue.shift();
+    if (next !== undefined) {
+      this.assign(connection, next, isNew);
+      return;
+    }
+    if (this.isDraining) connection.close();
+    else this.idle.push(connection);
+  }
+
+  // --- ClientConnectionOwner --------------------------------------------------------------------
+
+  onConnected(connection: Http1ClientConnection): void {
+    this.connecting--;
+    this.events.onConnectionConnected();
+    this.release(connection, true);
+  }
+
+  onConnectFailed(connection: Http1ClientConnection, cause: NodeJS.ErrnoException, isTimeout: boolean): void {
+    this.connecting--;
+    this.connections.delete(connection);
+    this.events.onConnectionConnectFailed(isTimeout);
+    this.events.onConnectionClosed();
+    log.debug({ code: cause.code, isTimeout }, 'upstream connect failed');
+    // Envoy purges the pending streams that no other connecting connection will serve.
+    const reason: StreamResetReason = isTimeout
+      ? 'ConnectionTimeout'
+      : cause.syscall === 'connect' || isRemoteConnectError(cause.code)
+        ? 'RemoteConnectionFailure'
+        : 'LocalConnectionFailure';
+    while (this.queue.length > this.connecting) {
+      const stream = this.queue.shift()!;
+      stream.fail(reason, isTimeout ? undefined : cause);
+    }
+  }
+
+  onExchangeDone(connection: Http1ClientConnection, isReusable: boolean): void {
+    if (isReusable) this.release(connection, false);
+  }
+
+  onClosed(connection: Http1ClientConnection): void {
+    this.connections.delete(connection);
+    const i = this.idle.indexOf(connection);
+    if (i >= 0) this.idle.splice(i, 1);
+    this.events.onConnectionClosed();
+    // Requests still queued need a connection of their own now.
+    const max = this.options.maxConnections;
+    if (this.queue.length > this.connecting && !this.isClosed && (max <= 0 || this.connections.size < max)) {
+      this.connect();
+    }
   }
 }
 
-class Http1UpstreamStream implements UpstreamStream, Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | undefined;
-  private readonly body: PassThrough | undefined;
-  private readonly options: Dispatcher.DispatchOptions;
-  /** The request was written on a connected socket in the current dispatch. */
-  private isStarted = false;
+function isRemoteConnectError(code: string | undefined): boolean {
+  return code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ETIMEDOUT';
+}
+
+/** One request through the pool: the router's `UpstreamStream` and the codec's `ClientExchange`. */
+class Http1UpstreamStream implements UpstreamStream, ClientExchange {
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly headers: OutgoingHeaders;
+  readonly hasBody: boolean;
+  private connection: Http1ClientConnection | undefined;
+  /** Body bytes the router wrote before a connection was assigned. */
+  private earlyBody: Buffer[] | undefined;
+  private isBodyEnded = false;
   private isPoolReadyReported = false;
   private isFinished = false;
-  private hasResponse = false;
   private isRedispatched = false;
+  private isPaused = false;
+  private drainCallback: (() => void) | undefined;
 
   constructor(
-    private readonly pool: Pool,
-    private readonly head: UpstreamRequestHead,
+    private readonly pool: Http1ConnectionPool,
+    head: UpstreamRequestHead,
     private readonly handler: UpstreamResponseHandler,
   ) {
-    const headers: Record<string, string | string[]> = {};
-    for (const name in head.headers) {
-      if (droppedRequestHeaders.has(name)) continue;
-      const value = head.headers[name];
-      if (value !== undefined) headers[name] = typeof value === 'number' ? String(value) : value;
+    this.method = head.method;
+    this.path = head.path;
+    this.authority = head.authority;
+    this.hasBody = !head.endStream;
+    let headers = head.headers;
+    for (const name in headers) {
+      if (droppedRequestHeaders.has(name)) {
+        headers = { ...headers };
+        for (const dropped of droppedRequestHeaders) delete headers[dropped];
+        break;
+      }
     }
-    headers['host'] = head.authority;
-    this.body = head.endStream ? undefined : new PassThrough();
-    this.options = { path: head.path, method: head.method, headers, body: this.body ?? null };
-    this.dispatch();
+    this.headers = headers;
   }
 
-  private dispatch(): void {
-    try {
-      this.pool.dispatch(this.options, this);
-    } catch (err) {
-      queueMicrotask(() => this.fail('LocalReset', err as NodeJS.ErrnoException));
-    }
-  }
-
-  // --- undici DispatchHandler -------------------------------------------------------------
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
+  /** A connected connection is ours: write the request. */
+  start(connection: Http1ClientConnection, isNew: boolean): void {
     if (this.isFinished) {
-      controller.abort(new Error('reset by the router'));
+      // Abandoned while queued for this connection: hand it back untouched.
+      this.pool.onExchangeDone(connection, true);
       return;
     }
-    this.isStarted = true;
-    if (this.isPoolReadyReported) return; // a re-dispatch on another connection
-    this.isPoolReadyReported = true;
-    this.handler.onPoolReady(false);
+    this.connection = connection;
+    connection.dispatch(this);
+    if (this.isPaused) connection.socket.pause();
+    if (!this.isPoolReadyReported) {
+      this.isPoolReadyReported = true;
+      this.handler.onPoolReady(isNew);
+    }
+    const early = this.earlyBody;
+    this.earlyBody = undefined;
+    if (early !== undefined) for (const chunk of early) connection.writeBody(chunk);
+    if (this.isBodyEnded) connection.endBody();
+    const cb = this.drainCallback;
+    this.drainCallback = undefined;
+    cb?.();
   }
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
-    if (this.isFinished || statusCode < 200) return; // 1xx informational responses are not forwarded
-    this.hasResponse = true;
-    this.handler.onHeaders(statusCode, headers as IncomingHttpHeaders, false);
+  // --- ClientExchange (from the codec) ------------------------------------------------------------
+
+  onResponseHeaders(status: number, headers: IncomingHttpHeaders, endStream: boolean): void {
+    if (!this.isFinished) this.handler.onHeaders(status, headers, endStream);
   }
 
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(chunk: Buffer): void {
     if (!this.isFinished) this.handler.onData(chunk);
   }
 
-  onResponseEnd(
-    _controller: Dispatcher.DispatchController,
-    trailers: Record<string, string | string[] | undefined>,
-  ): void {
+  onResponseTrailers(trailers: IncomingHttpHeaders): void {
+    if (!this.isFinished) this.handler.onTrailers(trailers);
+  }
+
+  onResponseEnd(): void {
     if (this.isFinished) return;
     this.isFinished = true;
-    if (Object.keys(trailers).length > 0) this.handler.onTrailers(trailers as IncomingHttpHeaders);
     this.handler.onEnd();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onExchangeError(
+    kind: 'protocol' | 'terminated',
+    sawResponseBytes: boolean,
+    cause: Error | undefined,
+  ): void {
     if (this.isFinished) return;
-    const e = err as NodeJS.ErrnoException;
-    const reason = this.classify(e);
-    log.debug(
-      { code: e.code, name: e.name, message: e.message, reason, isStarted: this.isStarted },
-      'upstream request failed',
-    );
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection !== undefined) this.pool.onExchangeDone(connection, false);
     if (
-      reason === 'ConnectionTermination' &&
-      !this.hasResponse &&
+      kind === 'terminated' &&
+      !sawResponseBytes &&
+      !this.hasBody &&
       !this.isRedispatched &&
-      this.head.endStream &&
-      idempotentMethods.has(this.head.method)
+      isRedispatchableMethod(this.method)
     ) {
+      // ADR 0004: the backend closed a kept-alive connection under us; send it once more.
       this.isRedispatched = true;
-      this.controller = undefined;
-      // The second connection is judged on its own: a refused connect is a connect failure again.
-      this.isStarted = false;
-      this.dispatch();
+      log.debug({ method: this.method }, 'request re-sent after its connection closed');
+      this.pool.enqueue(this, true);
       return;
     }
-    this.fail(reason, e);
+    this.fail(
+      kind === 'protocol' ? 'ProtocolError' : 'ConnectionTermination',
+      cause as NodeJS.ErrnoException,
+    );
   }
 
-  // --- UpstreamStream ----------------------------------------------------------------------
+  // --- UpstreamStream (from the router) ---------------------------------------------------------
 
   write(chunk: Buffer): boolean {
-    if (this.isFinished || this.body === undefined) return true;
-    return this.body.write(chunk);
+    if (this.isFinished || !this.hasBody) return true;
+    const connection = this.connection;
+    if (connection === undefined) {
+      (this.earlyBody ??= []).push(chunk);
+      return true;
+    }
+    return connection.writeBody(chunk);
   }
 
   onDrain(cb: () => void): void {
-    if (this.body === undefined) cb();
-    else this.body.once('drain', cb);
+    const connection = this.connection;
+    if (connection === undefined) this.drainCallback = cb;
+    else connection.socket.once('drain', cb);
   }
 
   end(): void {
-    if (!this.isFinished && this.body !== undefined && !this.body.writableEnded) this.body.end();
+    if (this.isFinished || !this.hasBody || this.isBodyEnded) return;
+    this.isBodyEnded = true;
+    this.connection?.endBody();
   }
 
   reset(): void {
     if (this.isFinished) return;
     this.isFinished = true;
-    this.controller?.abort(new Error('reset by the router'));
-    this.body?.destroy();
+    const connection = this.connection;
+    this.connection = undefined;
+    // An HTTP/1 request cannot be abandoned on a live connection: the connection goes with it.
+    if (connection !== undefined) connection.close();
+    else this.pool.dequeue(this);
   }
 
   pause(): void {
-    this.controller?.pause();
+    this.isPaused = true;
+    this.connection?.socket.pause();
   }
 
   resume(): void {
-    this.controller?.resume();
+    this.isPaused = false;
+    this.connection?.socket.resume();
   }
 
-  private classify(err: NodeJS.ErrnoException): StreamResetReason {
-    if (err.code === 'UND_ERR_CONNECT_TIMEOUT') return 'ConnectionTimeout';
-    if (!this.isStarted) {
-      // The connect itself failed: Envoy's pool reports RemoteConnectionFailure with the socket
-      // error ("delayed connect error: Connection refused") as the transport failure reason.
-      return err.syscall === 'connect' ||
-        err.code === 'ECONNREFUSED' ||
-        err.code === 'EHOSTUNREACH' ||
-        err.code === 'ENETUNREACH' ||
-        err.code === 'ETIMEDOUT'
-        ? 'RemoteConnectionFailure'
-        : 'LocalConnectionFailure';
-    }
-    // The response could not be parsed: Envoy's codec reports a protocol error (502, flag UPE).
-    if (
-      err.name === 'HTTPParserError' ||
-      err.code?.startsWith('HPE_') === true ||
-      err.code === 'UND_ERR_HEADERS_OVERFLOW'
-    ) {
-      return 'ProtocolError';
-    }
-    return 'ConnectionTermination';
-  }
-
-  private fail(reason: StreamResetReason, cause: NodeJS.ErrnoException | undefined): void {
+  fail(reason: StreamResetReason, cause: NodeJS.ErrnoException | undefined): void {
     if (this.isFinished) return;
     this.isFinished = true;
-    this.controller?.abort(new Error('upstream failed'));
-    this.body?.destroy();
-    // Only socket errors carry meaning for the transport failure reason.
-    const socketError =
-      cause !== undefined && cause.code !== undefined && !cause.code.startsWith('UND_ERR')
-        ? cause
-        : undefined;
-    this.handler.onReset({ reason, cause: socketError });
+    this.handler.onReset({ reason, cause });
   }
 }
