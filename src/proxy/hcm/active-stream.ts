@@ -94,14 +94,9 @@ export class ActiveStream {
     this.applyCommonResponseHeaders(headers);
     info.responseCode = status;
     if (info.responseCodeDetails === '') info.responseCodeDetails = 'via_upstream';
-    const recorded: HeaderMap = new Map();
-    for (const name in headers) {
-      const v = headers[name];
-      if (v !== undefined) recorded.set(name, Array.isArray(v) ? v.join(', ') : String(v));
-    }
-    info.responseHeaders = recorded;
+    info.responseHeaders = headers;
     if (this.isGrpc) {
-      const grpc = recorded.get('grpc-status');
+      const grpc = headers['grpc-status'];
       if (grpc !== undefined) info.grpcStatus = Number(grpc);
     }
     this.stats.chargeResponseCode(status);
@@ -120,13 +115,8 @@ export class ActiveStream {
 
   encodeEnd(trailers?: OutgoingHeaders): void {
     if (trailers !== undefined) {
-      const recorded: HeaderMap = new Map();
-      for (const name in trailers) {
-        const v = trailers[name];
-        if (v !== undefined) recorded.set(name, Array.isArray(v) ? v.join(', ') : String(v));
-      }
-      this.info.responseTrailers = recorded;
-      const grpc = recorded.get('grpc-status');
+      this.info.responseTrailers = trailers;
+      const grpc = trailers['grpc-status'];
       if (grpc !== undefined) this.info.grpcStatus = Number(grpc);
     }
     this.isResponseComplete = true;

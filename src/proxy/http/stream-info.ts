@@ -3,6 +3,7 @@
  * logs, stats and the Istio metrics read.
  */
 import type { Host } from '../upstream/host.js';
+import type { OutgoingHeaders } from './headers.js';
 import { ResponseFlags } from './response-flags.js';
 
 export type HttpProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2';
@@ -22,9 +23,10 @@ export class StreamInfo {
   /** `%RESPONSE_CODE_DETAILS%`, e.g. `via_upstream`, `no_healthy_upstream`. */
   responseCodeDetails = '';
   readonly responseFlags = new ResponseFlags();
-  /** Response headers as sent downstream. */
-  responseHeaders: HeaderMap = new Map();
-  responseTrailers: HeaderMap = new Map();
+  // Response headers and trailers are kept as sent and turned into maps only when something (an
+  // access log operator) reads them: most requests never need the copy.
+  private sentHeaders: OutgoingHeaders | HeaderMap | undefined;
+  private sentTrailers: OutgoingHeaders | HeaderMap | undefined;
   bytesReceived = 0;
   bytesSent = 0;
   /** Monotonic ms when the last byte was sent downstream. */
@@ -81,4 +83,37 @@ export class StreamInfo {
   durationMs(): number | undefined {
     return this.endMonotonicMs === undefined ? undefined : this.endMonotonicMs - this.startMonotonicMs;
   }
+
+  /** Response headers as sent downstream. */
+  get responseHeaders(): HeaderMap {
+    const map = toHeaderMap(this.sentHeaders);
+    this.sentHeaders = map;
+    return map;
+  }
+
+  set responseHeaders(headers: OutgoingHeaders | HeaderMap) {
+    this.sentHeaders = headers;
+  }
+
+  /** Response trailers as sent downstream. */
+  get responseTrailers(): HeaderMap {
+    const map = toHeaderMap(this.sentTrailers);
+    this.sentTrailers = map;
+    return map;
+  }
+
+  set responseTrailers(trailers: OutgoingHeaders | HeaderMap) {
+    this.sentTrailers = trailers;
+  }
+}
+
+function toHeaderMap(headers: OutgoingHeaders | HeaderMap | undefined): HeaderMap {
+  if (headers === undefined) return new Map();
+  if (headers instanceof Map) return headers;
+  const map: HeaderMap = new Map();
+  for (const name in headers) {
+    const v = headers[name];
+    if (v !== undefined) map.set(name, Array.isArray(v) ? v.join(', ') : String(v));
+  }
+  return map;
 }

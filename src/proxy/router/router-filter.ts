@@ -21,6 +21,7 @@ import type {
   WeightedClusterConfig,
 } from '../config/route-config.js';
 import {
+  firstHeaderValue,
   forwardableResponseHeaders,
   hopByHopHeaders,
   isGrpcContentType,
@@ -344,21 +345,20 @@ export class RouterFilter {
     attempt.hasHeaders = true;
     const host = attempt.host;
     const cluster = attempt.cluster;
-    const responseHeaders: HeaderMap = new Map();
-    for (const name in raw) {
-      const v = raw[name];
-      if (v !== undefined) responseHeaders.set(name, Array.isArray(v) ? v.join(',') : v);
-    }
+    // A map of the headers only when the gRPC status or a retry condition needs to read them.
+    const responseHeaders =
+      this.isGrpc || this.retryState !== undefined ? incomingHeaderMap(raw) : undefined;
     // Envoy `onUpstreamHeaders`: for gRPC requests a status in the headers (trailers-only) is what the
     // outlier detector sees, mapped to HTTP.
-    const grpcStatus = this.isGrpc ? parseGrpcStatus(responseHeaders) : undefined;
+    const grpcStatus =
+      this.isGrpc && responseHeaders !== undefined ? parseGrpcStatus(responseHeaders) : undefined;
     host.outlier?.putHttpResponseCode(grpcStatus !== undefined ? grpcToHttpStatus(grpcStatus) : status);
     if (status >= 500) host.stats.rq_error++;
     else host.stats.rq_success++;
     cluster.traffic.chargeResponseCode(status);
     this.stream.info.firstUpstreamRxMonotonicMs ??= this.ctx.clock.monotonicMs();
 
-    if (this.retryState !== undefined && !this.isBufferOverflowed) {
+    if (this.retryState !== undefined && responseHeaders !== undefined && !this.isBufferOverflowed) {
       const decision = this.retryState.shouldRetryHeaders(status, responseHeaders);
       if (this.applyRetryDecision(decision)) {
         attempt.finish(true);
@@ -375,7 +375,7 @@ export class RouterFilter {
     if (this.selection.vhost.includeAttemptCountInResponse) {
       out[attemptCountHeader] = String(this.stream.info.attemptCount);
     }
-    const contentType = responseHeaders.get('content-type');
+    const contentType = firstHeaderValue(raw['content-type']);
     if (endStream) {
       this.stream.encodeHeaders(status, out, true);
       this.completeAttempt(attempt);
@@ -550,4 +550,13 @@ export class RouterFilter {
     this.backOffTimer?.cancel();
     this.retryState?.dispose();
   }
+}
+
+function incomingHeaderMap(raw: IncomingHttpHeaders): HeaderMap {
+  const map: HeaderMap = new Map();
+  for (const name in raw) {
+    const v = raw[name];
+    if (v !== undefined) map.set(name, Array.isArray(v) ? v.join(',') : v);
+  }
+  return map;
 }
