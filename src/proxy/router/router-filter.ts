@@ -346,8 +346,7 @@ export class RouterFilter {
     const host = attempt.host;
     const cluster = attempt.cluster;
     // A map of the headers only when the gRPC status or a retry condition needs to read them.
-    const responseHeaders =
-      this.isGrpc || this.retryState !== undefined ? incomingHeaderMap(raw) : undefined;
+    const responseHeaders = this.isGrpc || this.retryState !== undefined ? incomingHeaderMap(raw) : undefined;
     // Envoy `onUpstreamHeaders`: for gRPC requests a status in the headers (trailers-only) is what the
     // outlier detector sees, mapped to HTTP.
     const grpcStatus =

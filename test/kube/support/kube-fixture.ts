@@ -1,17 +1,28 @@
 /** A lab API server for integration tests, and real kubectl pointed at it. */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer, type RunningApiServer } from '../../../src/kube/apiserver/start-api-server.js';
 import { runCommand, type CommandResult } from '../../support/run-command.js';
 
+export interface RunningKubectl {
+  /** Everything kubectl printed on stdout so far. */
+  output(): string;
+  stderr(): string;
+  /** SIGKILLs kubectl (if still running) and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
 export interface TestCluster {
   readonly dir: string;
   readonly dataDir: string;
   readonly kubeconfig: string;
   server: RunningApiServer;
-  /** Runs real kubectl against this cluster. */
-  kubectl(args: readonly string[], input?: string): Promise<CommandResult>;
+  /** Runs real kubectl against this cluster (`env` adds variables such as KUBE_EDITOR). */
+  kubectl(args: readonly string[], input?: string, env?: NodeJS.ProcessEnv): Promise<CommandResult>;
+  /** Starts a long-running kubectl (e.g. `get -w`); stop it with `stop()`, also after a failure. */
+  spawnKubectl(args: readonly string[]): RunningKubectl;
   /** Stops the server and starts it again on the same data dir and port (kubeconfig stays valid). */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -40,12 +51,37 @@ export async function startTestCluster(
     dataDir,
     kubeconfig,
     server: await start(0),
-    kubectl: (args, input) =>
+    kubectl: (args, input, env) =>
       runCommand('kubectl', args, {
-        env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dir },
+        env: { ...process.env, ...env, KUBECONFIG: kubeconfig, HOME: dir },
         timeoutMs: 30_000,
         ...(input !== undefined ? { input } : {}),
       }),
+    spawnKubectl(args) {
+      const child = spawn('kubectl', args, {
+        env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      const exited = new Promise<void>((resolve) => {
+        child.on('close', () => resolve());
+        child.on('error', (e) => {
+          err += e.message;
+          resolve();
+        });
+      });
+      return {
+        output: () => out,
+        stderr: () => err,
+        async stop() {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+          await exited;
+        },
+      };
+    },
     async restart() {
       const port = Number(new URL(cluster.server.url).port);
       await cluster.server.close();
