@@ -20,7 +20,14 @@ import {
 import { KubeApiError } from './kube-object.js';
 import type { ObjectDeletion } from './object-deletion.js';
 import type { ObjectService } from './object-service.js';
-import { openApiNotServed, openApiV3Document, openApiV3Index } from './openapi.js';
+import {
+  openApiNotServed,
+  openApiV2Document,
+  openApiV2Protobuf,
+  openApiV2ProtobufType,
+  openApiV3Document,
+  openApiV3Index,
+} from './openapi.js';
 import { parsePath, pathNotFound } from './request-route.js';
 import { handleResource, type ApiResponse } from './resource-handler.js';
 
@@ -135,7 +142,7 @@ export class ApiHttpServer {
       res.end();
       return;
     }
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    const text = Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : JSON.stringify(body);
     const headers: Record<string, string | string[]> = {
       'Content-Type': contentType,
       'Cache-Control': 'no-cache, private',
@@ -195,6 +202,14 @@ export class ApiHttpServer {
     }
     if (path === '/openapi/v3') {
       this.send(res, 200, openApiV3Index());
+      return;
+    }
+    if (path === '/openapi/v2') {
+      if ((req.headers.accept ?? '').includes('protobuf')) {
+        this.send(res, 200, openApiV2Protobuf(), openApiV2ProtobufType);
+      } else {
+        this.send(res, 200, openApiV2Document());
+      }
       return;
     }
     if (path.startsWith('/openapi/')) {

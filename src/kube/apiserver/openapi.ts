@@ -4,8 +4,12 @@
  * object's group-version-kind (cli-runtime `resource/query_param_verifier_v3.go`); when it does,
  * kubectl leaves validation to the server instead of downloading schemas. So the documents here list
  * the operations of each group version with their query parameters and GVK extension, and no
- * schemas: `/openapi/v2` is not served (kubectl then computes strategic merge patches from its
- * compiled-in types) and `kubectl explain` reports that no schema is available.
+ * schemas, and `kubectl explain` reports that no schema is available.
+ *
+ * `/openapi/v2` is an empty Swagger document (no definitions): kubectl's verifier always answers
+ * "unsupported" for a `v1 List`, so `kubectl apply -f` of a List validates it client-side against
+ * v2, which skips kinds without a definition; kubectl then computes strategic merge patches from
+ * its compiled-in types, as without a v2 document.
  */
 import { apiVersionOf, KubeApiError, type ResourceType } from './kube-object.js';
 import { resourceTypes } from './resource-registry.js';
@@ -84,7 +88,7 @@ function apiVersionOfGroup(group: string, version: string): string {
   return r === undefined ? version : apiVersionOf(r, version);
 }
 
-/** The 404 for `/openapi/v2` and unknown documents, saying why. */
+/** The 404 for unknown OpenAPI documents, saying why. */
 export function openApiNotServed(path: string): KubeApiError {
   return new KubeApiError(
     404,
@@ -92,4 +96,48 @@ export function openApiNotServed(path: string): KubeApiError {
     `the lab API server does not serve OpenAPI schemas (${path}); kubectl explain is not supported`,
     {},
   );
+}
+
+/**
+ * The media type of `/openapi/v2` as protobuf (gnostic's `openapi_v2.Document`). kubectl asks for
+ * the deprecated `...spec.v2@v1.0+protobuf` but cannot parse an `@` in the answer's Content-Type,
+ * so kube-openapi answers with this spelling.
+ */
+export const openApiV2ProtobufType = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+
+const v2Info = { title: 'Kubernetes (spillway lab)', version: 'v1.32.0' };
+
+/** `/openapi/v2` as JSON: a Swagger 2.0 document without paths or definitions. */
+export function openApiV2Document(): Record<string, unknown> {
+  return { swagger: '2.0', info: v2Info, paths: {}, definitions: {} };
+}
+
+function varint(n: number): Buffer {
+  const bytes: number[] = [];
+  let rest = n;
+  while (rest >= 0x80) {
+    bytes.push((rest & 0x7f) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  bytes.push(rest);
+  return Buffer.from(bytes);
+}
+
+/** One length-delimited protobuf field (wire type 2: a string or an embedded message). */
+function field(number: number, payload: Buffer | string): Buffer {
+  const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+  return Buffer.concat([varint((number << 3) | 2), varint(bytes.length), bytes]);
+}
+
+/**
+ * The same document as `openapi_v2.Document` protobuf: swagger = 1, info = 2 (title = 1,
+ * version = 2), paths = 8, definitions = 9 (both empty messages).
+ */
+export function openApiV2Protobuf(): Buffer {
+  return Buffer.concat([
+    field(1, '2.0'),
+    field(2, Buffer.concat([field(1, v2Info.title), field(2, v2Info.version)])),
+    field(8, Buffer.alloc(0)),
+    field(9, Buffer.alloc(0)),
+  ]);
 }
