@@ -2,9 +2,9 @@
  * What `spillway apiserver` does once its options are parsed: starts the lab cluster's API server,
  * prints where it listens, and serves until SIGTERM/SIGINT.
  */
-import { SpillwayError } from '../core/errors.js';
 import { createLogger, setLogLevel } from '../core/logger.js';
 import { startApiServer, type RunningApiServer } from '../kube/apiserver/start-api-server.js';
+import { reportFatal } from './report-fatal.js';
 
 export interface ApiServerCliOptions {
   address: string;
@@ -36,14 +36,7 @@ export async function runApiServer(options: ApiServerCliOptions): Promise<number
       ...(options.writeKubeconfig !== undefined ? { kubeconfigPath: options.writeKubeconfig } : {}),
     });
   } catch (err) {
-    const message =
-      err instanceof SpillwayError
-        ? `${err.message} [${err.code}]`
-        : err instanceof Error
-          ? err.message
-          : String(err);
-    process.stderr.write(`spillway apiserver: ${message}\n`);
-    return 1;
+    return reportFatal('apiserver', err);
   }
   process.stdout.write(
     `spillway apiserver: cluster '${options.clusterName}' listening on ${server.url}` +

@@ -3,10 +3,10 @@
  * field path when invalid, before any socket opens), serves until SIGTERM/SIGINT/quitquitquit.
  */
 import { writeFile } from 'node:fs/promises';
-import { SpillwayError } from '../core/errors.js';
 import { createLogger, setLogLevel } from '../core/logger.js';
 import { loadBootstrapInWorker } from '../proxy/bootstrap/load-bootstrap-in-worker.js';
 import { ProxyServer } from '../proxy/proxy-server.js';
+import { reportFatal } from './report-fatal.js';
 
 const log = createLogger('cli');
 
@@ -26,7 +26,7 @@ export async function runProxy(options: ProxyOptions): Promise<number> {
     // with it: a serving proxy never needs those again.
     bootstrap = await loadBootstrapInWorker(options.config);
   } catch (err) {
-    return reportFatal(err);
+    return reportFatal('proxy', err);
   }
   if (options.mode === 'validate') {
     process.stdout.write(`configuration '${options.config}' OK\n`);
@@ -52,7 +52,7 @@ export async function runProxy(options: ProxyOptions): Promise<number> {
     await server.start();
   } catch (err) {
     await server.close(0).catch(() => {});
-    return reportFatal(err);
+    return reportFatal('proxy', err);
   }
   const admin = server.adminAddress();
   if (options.adminAddressPath !== undefined && admin !== undefined) {
@@ -62,15 +62,4 @@ export async function runProxy(options: ProxyOptions): Promise<number> {
   process.once('SIGINT', () => void stop());
   await stopped;
   return 0;
-}
-
-function reportFatal(err: unknown): number {
-  const message =
-    err instanceof SpillwayError
-      ? `${err.message} [${err.code}]`
-      : err instanceof Error
-        ? err.message
-        : String(err);
-  process.stderr.write(`spillway proxy: ${message}\n`);
-  return 1;
 }

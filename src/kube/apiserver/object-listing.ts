@@ -6,7 +6,7 @@ import { badRequest } from './api-errors.js';
 import type { KubeObject, ResourceType } from './kube-object.js';
 import type { WatchEventType } from './object-client.js';
 import { parseFieldSelector } from './store/field-selector.js';
-import { parseLabelSelector } from './store/label-selector.js';
+import { parseLabelSelector, selectorMatches } from './label-selector.js';
 import type { ObjectStore, StoreWatchHandle } from './store/object-store.js';
 
 export interface ListQuery {
@@ -27,7 +27,7 @@ export interface ListPage {
 export function objectMatcher(resource: ResourceType, query: ListQuery): (object: KubeObject) => boolean {
   const labels = parseLabelSelector(query.labelSelector);
   const fields = parseFieldSelector(query.fieldSelector, resource);
-  return (object) => labels.matches(object.metadata.labels) && fields.matches(object);
+  return (object) => selectorMatches(labels, object.metadata.labels) && fields.matches(object);
 }
 
 function keyOf(object: KubeObject): string {

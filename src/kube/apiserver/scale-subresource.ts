@@ -7,7 +7,7 @@ import { badRequest, invalid } from './api-errors.js';
 import type { KubeObject, ResourceType } from './kube-object.js';
 import type { ObjectService, WriteOptions, WriteResult } from './object-service.js';
 import { applyPatch, type PatchType } from './patch/index.js';
-import { formatLabelSelector } from './store/label-selector.js';
+import { formatLabelSelector } from './label-selector.js';
 
 export const scaleResource: ResourceType = {
   group: 'autoscaling',

@@ -10,7 +10,7 @@ import type { KubeObject } from '../kube-object.js';
 import type { ControllerContext } from './controller-context.js';
 import { isAlreadyExists, isNotFound, nowTimestamp } from './controller-context.js';
 import { asNumber, asRecord, deepClone, semanticEqual, stringMap } from './json-fields.js';
-import { selectorFromObject, selectorMatches } from './label-selector.js';
+import { selectorFromObject, selectorMatches } from '../label-selector.js';
 import { ObjectWatch } from './object-watch.js';
 import { controllerOf, controllerRefTo, isControlledBy, objectKey, splitKey } from './owner-references.js';
 import { computePodTemplateHash, withoutHashLabel } from './pod-template-hash.js';

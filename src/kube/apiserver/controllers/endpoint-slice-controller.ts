@@ -22,7 +22,7 @@ import {
   semanticEqual,
   stringMap,
 } from './json-fields.js';
-import { selectorFromMap, selectorMatches } from './label-selector.js';
+import { selectorFromMap, selectorMatches } from '../label-selector.js';
 import { ObjectWatch } from './object-watch.js';
 import { controllerOf, controllerRefTo, isControlledBy, objectKey, splitKey } from './owner-references.js';
 import { isPodReady, isTerminating, podIPv4, podNodeName, podPhase } from './pod-state.js';

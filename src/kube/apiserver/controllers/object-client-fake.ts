@@ -10,7 +10,7 @@ import type { KubeObject } from '../kube-object.js';
 import type { DeleteOptions, ListOptions, ObjectClient, WatchEvent, WatchHandle } from '../object-client.js';
 import { resourceByPlural } from '../resource-registry.js';
 import { asRecord, asString, deepClone, semanticEqual, stringMap } from './json-fields.js';
-import { parseLabelSelector, selectorMatches } from './label-selector.js';
+import { parseLabelSelector, selectorMatches } from '../label-selector.js';
 
 interface Watcher {
   readonly resource: string;

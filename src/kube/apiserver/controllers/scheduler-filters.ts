@@ -7,8 +7,8 @@
  */
 import type { KubeObject } from '../kube-object.js';
 import { asArray, asNumber, asRecord, asString, stringMap } from './json-fields.js';
-import type { LabelOperator, LabelRequirement } from './label-selector.js';
-import { selectorFromObject, selectorMatches } from './label-selector.js';
+import type { LabelOperator, LabelRequirement } from '../label-selector.js';
+import { selectorFromObject, selectorMatches } from '../label-selector.js';
 import { isTerminating, podNodeName } from './pod-state.js';
 
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';

@@ -4,7 +4,7 @@ import type { KubeObject } from '../kube-object.js';
 import { KubeApiError } from '../kube-object.js';
 import { resourceByPlural } from '../resource-registry.js';
 import { parseFieldSelector } from './field-selector.js';
-import { formatLabelSelector, parseLabelSelector } from './label-selector.js';
+import { formatLabelSelector, parseLabelSelector, selectorMatches } from '../label-selector.js';
 
 describe('label selectors', () => {
   const cases: Array<[string, Record<string, string>, boolean]> = [
@@ -19,7 +19,7 @@ describe('label selectors', () => {
   ];
   for (const [selector, labels, expected] of cases) {
     test(`"${selector}" ${expected ? 'matches' : 'does not match'} ${JSON.stringify(labels)}`, () => {
-      assert.equal(parseLabelSelector(selector).matches(labels), expected);
+      assert.equal(selectorMatches(parseLabelSelector(selector), labels), expected);
     });
   }
 
