@@ -39,6 +39,7 @@ export default tseslint.config(
       [
         '**/translate/**',
         '**/xds-server/**',
+        '**/control-plane/**',
         '**/registry/**',
         '**/istio/**',
         '**/kube/**',
@@ -46,6 +47,51 @@ export default tseslint.config(
         '**/cli/**',
       ],
       'The data plane (src/proxy) never imports control-plane, lab or CLI code.',
+    ),
+  },
+  {
+    files: ['src/istio/**/*.ts'],
+    rules: restrict(
+      [
+        '../proxy/**',
+        '../registry/**',
+        '../translate/**',
+        '../xds-server/**',
+        '../control-plane/**',
+        '../lab/**',
+        '../cli/**',
+      ],
+      'src/istio (Istio API types and validation) imports only core and envoy.',
+    ),
+  },
+  {
+    files: ['src/registry/**/*.ts'],
+    rules: restrict(
+      ['../proxy/**', '../translate/**', '../xds-server/**', '../control-plane/**', '../lab/**', '../cli/**'],
+      'src/registry feeds translation; it never imports translation, serving, the data plane or the lab.',
+    ),
+  },
+  {
+    files: ['src/translate/**/*.ts'],
+    rules: restrict(
+      ['../proxy/**', '../kube/**', '../xds-server/**', '../control-plane/**', '../lab/**', '../cli/**'],
+      'src/translate is pure: registry and Istio config in, xDS resources out.',
+    ),
+  },
+  {
+    files: ['src/xds-server/**/*.ts'],
+    rules: restrict(
+      [
+        '../proxy/**',
+        '../kube/**',
+        '../registry/**',
+        '../istio/**',
+        '../translate/**',
+        '../control-plane/**',
+        '../lab/**',
+        '../cli/**',
+      ],
+      'src/xds-server serves resource sets; it knows nothing about how they are made.',
     ),
   },
   {
