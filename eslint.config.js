@@ -95,6 +95,13 @@ export default tseslint.config(
     ),
   },
   {
+    files: ['src/control-plane/**/*.ts'],
+    rules: restrict(
+      ['../proxy/**', '../lab/**', '../cli/**'],
+      'The control plane never imports the data plane, the lab or the CLI.',
+    ),
+  },
+  {
     files: ['src/**/*.ts'],
     ignores: ['src/core/clock.ts', 'src/core/random.ts', 'src/**/*.test.ts', 'src/cli/**', 'src/lab/**'],
     rules: {
