@@ -148,7 +148,7 @@ function buildOne(
     if (hash !== undefined) {
       cluster['lb_policy'] = 'RING_HASH';
       const size = hash.ringHash?.minimumRingSize ?? (hash.minimumRingSize || 1024);
-      cluster['ring_hash_lb_config'] = { minimum_ring_size: String(size) };
+      cluster['ring_hash_lb_config'] = { minimum_ring_size: size };
     }
     return { resource: cluster, decision };
   }

@@ -32,7 +32,7 @@ export function defaultRetryPolicy(consistentHash = false): Json {
   const policy: Json = {
     retry_on: defaultRetryOn,
     num_retries: 2,
-    host_selection_retry_max_attempts: '5',
+    host_selection_retry_max_attempts: 5,
   };
   if (!consistentHash) policy['retry_host_predicate'] = [previousHostsPredicate()];
   return policy;
