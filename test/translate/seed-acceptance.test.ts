@@ -105,7 +105,7 @@ test('the sidecar gets the HTTP-proxy listener, the http_proxy routes per host:p
     'mockb:8000',
     'mockb.default.svc:8000',
     'mockb.default:8000',
-    '10.97.0.11:8000',
+    `${registry.services.get('mockb.default.svc.cluster.local')?.clusters.get('cluster-2')?.clusterIP}:8000`,
   ]);
   const action = ((b['routes'] as Json[])[0] as Json)['route'] as Json;
   assert.deepEqual(action, {
