@@ -38,8 +38,8 @@ export function seedRegistry(): RegistrySnapshot {
     for (const m of manifests(file)) {
       if (m.kind === 'Service') {
         const ips = services.get(m.metadata.name) ?? {};
-        ips[clusterId] = `10.${96 + c}.0.${services.size + 10}`;
         services.set(m.metadata.name, ips);
+        ips[clusterId] = `10.${96 + c}.0.${[...services.keys()].indexOf(m.metadata.name) + 10}`;
       }
       if (m.kind === 'Deployment') {
         const template = (m.spec['template'] as { metadata: { labels: Record<string, string> }; spec: { nodeSelector: Record<string, string> } });
