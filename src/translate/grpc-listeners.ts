@@ -26,13 +26,16 @@ export function grpcListeners(service: MeshService, namespace: string, clusterId
   for (const port of service.ports) {
     if (port.protocol === 'UDP') continue;
     for (const host of grpcListenerHosts(service, namespace)) {
+      const name = `${host}:${port.port}`;
       out.push({
         '@type': listenerTypeUrl,
-        name: `${host}:${port.port}`,
+        name,
         address: { socket_address: { address, port_value: port.port } },
         api_listener: {
           api_listener: {
             '@type': hcmTypeUrl,
+            // Istio leaves stat_prefix empty (gRPC ignores it); Envoy's PGV rule requires one.
+            stat_prefix: name,
             http_filters: httpFilters(),
             rds: rdsResource(outboundClusterName(service.hostname, port.port), true),
           },
