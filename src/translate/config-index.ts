@@ -76,7 +76,8 @@ function configRef(kind: ConfigRef['kind'], entry: ConfigEntry<unknown>): Config
 /** Istio's `sortConfigByCreationTime`: oldest first, then by namespace/name. */
 function byCreation<T extends ConfigEntry<unknown>>(entries: readonly T[]): T[] {
   return [...entries].sort((a, b) => {
-    if (a.creationTimestamp !== b.creationTimestamp) return a.creationTimestamp < b.creationTimestamp ? -1 : 1;
+    if (a.creationTimestamp !== b.creationTimestamp)
+      return a.creationTimestamp < b.creationTimestamp ? -1 : 1;
     const ka = `${a.namespace}/${a.name}`;
     const kb = `${b.namespace}/${b.name}`;
     return ka < kb ? -1 : ka > kb ? 1 : 0;
@@ -84,7 +85,10 @@ function byCreation<T extends ConfigEntry<unknown>>(entries: readonly T[]): T[] 
 }
 
 /** Merges a newer rule for the same host into an older one (push_context.go mergeDestinationRule). */
-function merge(older: ConsolidatedDestinationRule, newer: ConsolidatedDestinationRule): ConsolidatedDestinationRule {
+function merge(
+  older: ConsolidatedDestinationRule,
+  newer: ConsolidatedDestinationRule,
+): ConsolidatedDestinationRule {
   const names = new Set(older.subsets.map((s) => s.name));
   const exportTo =
     older.exportTo === undefined || newer.exportTo === undefined
@@ -101,7 +105,11 @@ function merge(older: ConsolidatedDestinationRule, newer: ConsolidatedDestinatio
 
 type RulesByHost = Map<string, ConsolidatedDestinationRule>;
 
-function addRule(index: Map<string, RulesByHost>, namespace: string, rule: ConsolidatedDestinationRule): void {
+function addRule(
+  index: Map<string, RulesByHost>,
+  namespace: string,
+  rule: ConsolidatedDestinationRule,
+): void {
   let byHost = index.get(namespace);
   if (byHost === undefined) {
     byHost = new Map();
@@ -137,7 +145,8 @@ export class ConfigIndex {
       };
       const exportTo = spec.exportTo ?? [];
       if (!exportTo.includes('~') || exportTo.length > 1) addRule(this.namespaceLocal, entry.namespace, rule);
-      const isPrivate = exportTo.length > 0 && exportTo.every((e) => e === '.' || e === '~' || e === entry.namespace);
+      const isPrivate =
+        exportTo.length > 0 && exportTo.every((e) => e === '.' || e === '~' || e === entry.namespace);
       if (!isPrivate) addRule(this.exported, entry.namespace, rule);
     }
     this.virtualServices = byCreation(istio.virtualServices).map((entry) => {

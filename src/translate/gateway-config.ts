@@ -12,7 +12,12 @@ import type { MeshService } from '../registry/mesh-model.js';
 import { delimitedStatPrefix } from './cluster-names.js';
 import type { ConfigIndex, ConfigRef, IndexedVirtualService } from './config-index.js';
 import { domainName, isWildcard } from './hostnames.js';
-import { httpConnectionManagerResource, istioServerName, listenerName, listenerResource } from './http-connection-manager.js';
+import {
+  httpConnectionManagerResource,
+  istioServerName,
+  listenerName,
+  listenerResource,
+} from './http-connection-manager.js';
 import { virtualServiceRoutes, type RouteContext } from './http-route.js';
 import type { GatewayServerView } from './istio-api.js';
 import type { ProxyContext } from './proxy-context.js';
@@ -36,7 +41,10 @@ export interface GatewayResources {
   readonly sources: Map<string, ConfigRef[]>;
 }
 
-function selects(selector: Readonly<Record<string, string>> | undefined, labels: Readonly<Record<string, string>>): boolean {
+function selects(
+  selector: Readonly<Record<string, string>> | undefined,
+  labels: Readonly<Record<string, string>>,
+): boolean {
   if (selector === undefined) return false;
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
@@ -48,13 +56,18 @@ function subsetOf(a: string, b: string): boolean {
 }
 
 /** Server hosts (`host`, `ns/host`, `./host`) the VirtualService may use, intersected with its hosts. */
-function intersectingHosts(server: GatewayServerView, gatewayNamespace: string, vs: IndexedVirtualService): string[] {
+function intersectingHosts(
+  server: GatewayServerView,
+  gatewayNamespace: string,
+  vs: IndexedVirtualService,
+): string[] {
   const serverHosts: string[] = [];
   for (const raw of server.hosts ?? []) {
     const slash = raw.indexOf('/');
     const ns = slash < 0 ? '*' : raw.slice(0, slash);
     const h = (slash < 0 ? raw : raw.slice(slash + 1)).toLowerCase();
-    if (ns === '*' || ns === vs.namespace || (ns === '.' && gatewayNamespace === vs.namespace)) serverHosts.push(h);
+    if (ns === '*' || ns === vs.namespace || (ns === '.' && gatewayNamespace === vs.namespace))
+      serverHosts.push(h);
   }
   const out = new Set<string>();
   for (const a of serverHosts) {
@@ -90,7 +103,10 @@ export function gatewayResources(
       if (number === undefined || server.tls !== undefined || server.bind !== undefined) continue;
       if (!isHttpProtocol(parseProtocol(server.port?.protocol ?? ''))) continue;
       const resolved = targets.find((t) => t.port.port === number)?.targetPort ?? number;
-      byPort.set(resolved, [...(byPort.get(resolved) ?? []), { server, gateway: gw.qualifiedName, gatewayRef: gw.ref }]);
+      byPort.set(resolved, [
+        ...(byPort.get(resolved) ?? []),
+        { server, gateway: gw.qualifiedName, gatewayRef: gw.ref },
+      ]);
     }
   }
   const listeners: Json[] = [];
@@ -132,7 +148,15 @@ export function gatewayResources(
         for (const h of hosts) {
           const existing = vhosts.get(h);
           if (existing !== undefined) existing.routes.push(...routes);
-          else vhosts.set(h, { vhost: { name: domainName(h, serverPort), domains: gatewayDomains(h), include_request_attempt_count: true }, routes: [...routes] });
+          else
+            vhosts.set(h, {
+              vhost: {
+                name: domainName(h, serverPort),
+                domains: gatewayDomains(h),
+                include_request_attempt_count: true,
+              },
+              routes: [...routes],
+            });
         }
       }
     }
@@ -161,10 +185,14 @@ function collapse(vhosts: Map<string, { vhost: Json; routes: Json[] }>): Json[] 
   const ids = new Map<object, number>();
   for (const h of [...vhosts.keys()].sort()) {
     const entry = vhosts.get(h) as { vhost: Json; routes: Json[] };
-    const routes = [...entry.routes.filter((r) => !isCatchAllMatch(r['match'] as Json)), ...entry.routes.filter((r) => isCatchAllMatch(r['match'] as Json))];
+    const routes = [
+      ...entry.routes.filter((r) => !isCatchAllMatch(r['match'] as Json)),
+      ...entry.routes.filter((r) => isCatchAllMatch(r['match'] as Json)),
+    ];
     const key = routeIdentity(routes, ids);
     const same = out.get(key);
-    if (same !== undefined) same['domains'] = [...(same['domains'] as string[]), ...(entry.vhost['domains'] as string[])];
+    if (same !== undefined)
+      same['domains'] = [...(same['domains'] as string[]), ...(entry.vhost['domains'] as string[])];
     else out.set(key, { ...entry.vhost, routes });
   }
   return [...out.values()];

@@ -10,7 +10,8 @@
 type Json = Record<string, unknown>;
 
 export const listenerTypeUrl = 'type.googleapis.com/envoy.config.listener.v3.Listener';
-export const hcmTypeUrl = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+export const hcmTypeUrl =
+  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const routerTypeUrl = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
 const faultTypeUrl = 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault';
 export const hcmFilterName = 'envoy.filters.network.http_connection_manager';

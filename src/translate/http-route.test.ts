@@ -9,7 +9,10 @@ import { configEntry, istioSnapshot, seedRegistry } from './testing/registry-bui
 const registry = seedRegistry().build();
 
 function vs(spec: Record<string, unknown>, namespace = 'default'): IndexedVirtualService {
-  const index = new ConfigIndex(istioSnapshot({ virtualServices: [configEntry('VirtualService', 'r', namespace, spec)] }), defaultMeshConfig);
+  const index = new ConfigIndex(
+    istioSnapshot({ virtualServices: [configEntry('VirtualService', 'r', namespace, spec)] }),
+    defaultMeshConfig,
+  );
   return index.virtualServices[0] as IndexedVirtualService;
 }
 
@@ -24,7 +27,9 @@ const ctx: RouteContext = {
 };
 
 const mockb = 'outbound|8000||mockb.default.svc.cluster.local';
-const meta = { filter_metadata: { istio: { config: '/apis/networking.istio.io/v1/namespaces/default/virtual-service/r' } } };
+const meta = {
+  filter_metadata: { istio: { config: '/apis/networking.istio.io/v1/namespaces/default/virtual-service/r' } },
+};
 
 test('matches: uri prefix, headers sorted by name then method/authority/scheme, query params, case sensitivity', () => {
   const routes = virtualServiceRoutes(
@@ -79,13 +84,25 @@ test('weighted destinations with subsets, a timeout, retries with status codes a
       http: [
         {
           route: [
-            { destination: { host: 'mockb', subset: 'v2' }, weight: 25, headers: { request: { set: { 'x-v': '2' } } } },
+            {
+              destination: { host: 'mockb', subset: 'v2' },
+              weight: 25,
+              headers: { request: { set: { 'x-v': '2' } } },
+            },
             { destination: { host: 'mockb.default.svc.cluster.local', port: { number: 8000 } }, weight: 75 },
             { destination: { host: 'mockc' }, weight: 0 },
           ],
           timeout: '2.5s',
-          retries: { attempts: 4, retryOn: 'gateway-error,503,connect-failure', perTryTimeout: '500ms', retryRemoteLocalities: true },
-          fault: { delay: { fixedDelay: '1s', percentage: { value: 12.5 } }, abort: { httpStatus: 503, percentage: { value: 1 } } },
+          retries: {
+            attempts: 4,
+            retryOn: 'gateway-error,503,connect-failure',
+            perTryTimeout: '500ms',
+            retryRemoteLocalities: true,
+          },
+          fault: {
+            delay: { fixedDelay: '1s', percentage: { value: 12.5 } },
+            abort: { httpStatus: 503, percentage: { value: 1 } },
+          },
         },
       ],
     }),
@@ -96,7 +113,13 @@ test('weighted destinations with subsets, a timeout, retries with status codes a
     timeout: '2.5s',
     weighted_clusters: {
       clusters: [
-        { name: 'outbound|8000|v2|mockb.default.svc.cluster.local', weight: 25, request_headers_to_add: [{ header: { key: 'x-v', value: '2' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }] },
+        {
+          name: 'outbound|8000|v2|mockb.default.svc.cluster.local',
+          weight: 25,
+          request_headers_to_add: [
+            { header: { key: 'x-v', value: '2' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+          ],
+        },
         { name: mockb, weight: 75 },
       ],
     },
@@ -107,11 +130,21 @@ test('weighted destinations with subsets, a timeout, retries with status codes a
       per_try_timeout: '0.5s',
       host_selection_retry_max_attempts: 5,
       retry_host_predicate: [
-        { name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' } },
+        {
+          name: 'envoy.retry_host_predicates.previous_hosts',
+          typed_config: {
+            '@type':
+              'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
+          },
+        },
       ],
       retry_priority: {
         name: 'envoy.retry_priorities.previous_priorities',
-        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig', update_frequency: 2 },
+        typed_config: {
+          '@type':
+            'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig',
+          update_frequency: 2,
+        },
       },
     },
   });
@@ -133,7 +166,10 @@ test('rewrites, header mutations and an authority header become host_rewrite_lit
       http: [
         {
           rewrite: { uri: '/v2', authority: 'new.example' },
-          headers: { request: { add: { 'x-a': '1' }, remove: ['x-drop', ':path'] }, response: { set: { 'x-r': 'y' } } },
+          headers: {
+            request: { add: { 'x-a': '1' }, remove: ['x-drop', ':path'] },
+            response: { set: { 'x-r': 'y' } },
+          },
           route: [{ destination: { host: 'mockb' } }],
         },
       ],
@@ -143,7 +179,9 @@ test('rewrites, header mutations and an authority header become host_rewrite_lit
   const r = routes?.[0] as Record<string, unknown>;
   assert.deepEqual(r['request_headers_to_add'], [{ header: { key: 'x-a', value: '1' } }]);
   assert.deepEqual(r['request_headers_to_remove'], ['x-drop']);
-  assert.deepEqual(r['response_headers_to_add'], [{ header: { key: 'x-r', value: 'y' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }]);
+  assert.deepEqual(r['response_headers_to_add'], [
+    { header: { key: 'x-r', value: 'y' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+  ]);
   const action = r['route'] as Record<string, unknown>;
   assert.equal(action['prefix_rewrite'], '/v2');
   assert.equal(action['host_rewrite_literal'], 'new.example');
@@ -159,7 +197,10 @@ test('a port match for another port, or source labels the proxy lacks, drop the 
       http: [
         { match: [{ port: 9090 }], route: [{ destination: { host: 'mockc' } }] },
         { match: [{ sourceLabels: { app: 'other' } }], route: [{ destination: { host: 'mockc' } }] },
-        { match: [{ sourceLabels: { app: 'mocka' } }, { uri: { exact: '/x' } }], route: [{ destination: { host: 'mockb' } }] },
+        {
+          match: [{ sourceLabels: { app: 'mocka' } }, { uri: { exact: '/x' } }],
+          route: [{ destination: { host: 'mockb' } }],
+        },
         { route: [{ destination: { host: 'mockc' } }] },
         { route: [{ destination: { host: 'mocka' } }] },
       ],
@@ -177,13 +218,20 @@ test('redirects and direct responses', () => {
     vs({
       hosts: ['mockb'],
       http: [
-        { match: [{ uri: { exact: '/old' } }], redirect: { uri: '/new', authority: 'b.example', redirectCode: 302, port: 80 } },
+        {
+          match: [{ uri: { exact: '/old' } }],
+          redirect: { uri: '/new', authority: 'b.example', redirectCode: 302, port: 80 },
+        },
         { directResponse: { status: 418, body: { string: 'teapot' } } },
       ],
     }),
     ctx,
   );
-  assert.deepEqual(routes?.[0]?.['redirect'], { host_redirect: 'b.example', path_redirect: '/new', response_code: 'FOUND' });
+  assert.deepEqual(routes?.[0]?.['redirect'], {
+    host_redirect: 'b.example',
+    path_redirect: '/new',
+    response_code: 'FOUND',
+  });
   assert.deepEqual(routes?.[1]?.['direct_response'], { status: 418, body: { inline_string: 'teapot' } });
 });
 
@@ -191,7 +239,15 @@ test('retries: none given -> Istio default; attempts 0 -> no policy; retryIgnore
   assert.equal(convertRetryPolicy(undefined)?.['num_retries'], 2);
   assert.equal(convertRetryPolicy({ attempts: 0 }), undefined);
   assert.equal(convertRetryPolicy({ perTryTimeout: '1s' }), undefined);
-  assert.equal(convertRetryPolicy({ attempts: 1, retryIgnorePreviousHosts: false })?.['retry_host_predicate'], undefined);
-  assert.deepEqual(convertRetryPolicy({ attempts: 1, retryOn: '503,504' })?.['retry_on'], 'retriable-status-codes');
-  assert.deepEqual(convertRetryPolicy({ attempts: 1, backoff: '50ms' })?.['retry_back_off'], { base_interval: '0.05s' });
+  assert.equal(
+    convertRetryPolicy({ attempts: 1, retryIgnorePreviousHosts: false })?.['retry_host_predicate'],
+    undefined,
+  );
+  assert.deepEqual(
+    convertRetryPolicy({ attempts: 1, retryOn: '503,504' })?.['retry_on'],
+    'retriable-status-codes',
+  );
+  assert.deepEqual(convertRetryPolicy({ attempts: 1, backoff: '50ms' })?.['retry_back_off'], {
+    base_interval: '0.05s',
+  });
 });

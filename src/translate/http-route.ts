@@ -74,7 +74,10 @@ function isInternalHeader(key: string): boolean {
 }
 
 /** translateAppendHeaders: sorted by key; `set` overwrites, `add` appends (the enum's zero value). */
-function appendHeaders(headers: Readonly<Record<string, string>> | undefined, append: boolean): { list: Json[]; authority: string } {
+function appendHeaders(
+  headers: Readonly<Record<string, string>> | undefined,
+  append: boolean,
+): { list: Json[]; authority: string } {
   let authority = '';
   const list: Json[] = [];
   for (const key of Object.keys(headers ?? {}).sort()) {
@@ -93,7 +96,10 @@ export function translateHeaders(headers: HeadersView | undefined): HeaderOps {
   const add = appendHeaders(headers?.request?.add, true);
   return {
     requestAdd: [...set.list, ...appendHeaders(headers?.request?.add, true).list],
-    responseAdd: [...appendHeaders(headers?.response?.set, false).list, ...appendHeaders(headers?.response?.add, true).list],
+    responseAdd: [
+      ...appendHeaders(headers?.response?.set, false).list,
+      ...appendHeaders(headers?.response?.add, true).list,
+    ],
     requestRemove: (headers?.request?.remove ?? []).filter((k) => !isInternalHeader(k)),
     responseRemove: (headers?.response?.remove ?? []).filter((k) => !isInternalHeader(k)),
     authority: set.authority !== '' ? set.authority : add.authority,
@@ -115,9 +121,23 @@ function setHeaderFields(target: Json, ops: HeaderOps, withRemovals: boolean): v
 
 /** gRPC status names -> codes (the validation webhook has already rejected unknown names). */
 const grpcCodes: Readonly<Record<string, number>> = {
-  OK: 0, CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15, UNAUTHENTICATED: 16,
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
 };
 
 /** A Percent -> FractionalPercent per million (translatePercentToFractionalPercent). */
@@ -153,7 +173,8 @@ export function translateFault(fault: HttpFaultView): Json | undefined {
 /** ApplyRedirect (VirtualService semantics). */
 function redirectAction(redirect: HttpRedirectView, port: number): Json | undefined {
   const action: Json = {};
-  if (redirect.authority !== undefined && redirect.authority !== '') action['host_redirect'] = redirect.authority;
+  if (redirect.authority !== undefined && redirect.authority !== '')
+    action['host_redirect'] = redirect.authority;
   if (redirect.uri !== undefined && redirect.uri !== '') action['path_redirect'] = redirect.uri;
   if (redirect.scheme !== undefined && redirect.scheme !== '') action['scheme_redirect'] = redirect.scheme;
   if (redirect.port !== undefined || redirect.derivePort !== undefined) {
@@ -163,8 +184,12 @@ function redirectAction(redirect: HttpRedirectView, port: number): Json | undefi
     if (p !== 0) action['port_redirect'] = p;
   }
   const codes: Record<number, string> = {
-    0: 'MOVED_PERMANENTLY', 301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER',
-    307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT',
+    0: 'MOVED_PERMANENTLY',
+    301: 'MOVED_PERMANENTLY',
+    302: 'FOUND',
+    303: 'SEE_OTHER',
+    307: 'TEMPORARY_REDIRECT',
+    308: 'PERMANENT_REDIRECT',
   };
   const code = codes[redirect.redirectCode ?? 0];
   if (code === undefined) return undefined;
@@ -185,24 +210,43 @@ function routeOperation(route: Json, vsName: string, port: number): string {
 }
 
 /** sourceMatchHTTP: gateways in the match, else source labels and namespace. */
-function sourceMatches(match: HttpMatchRequestView | undefined, vsNamespace: string, ctx: RouteContext): boolean {
+function sourceMatches(
+  match: HttpMatchRequestView | undefined,
+  vsNamespace: string,
+  ctx: RouteContext,
+): boolean {
   if (match === undefined) return true;
   if ((match.gateways?.length ?? 0) > 0) {
-    return (match.gateways ?? []).some((g) => ctx.gatewayNames.has(g === 'mesh' || g.includes('/') ? g : `${vsNamespace}/${g}`));
+    return (match.gateways ?? []).some((g) =>
+      ctx.gatewayNames.has(g === 'mesh' || g.includes('/') ? g : `${vsNamespace}/${g}`),
+    );
   }
   for (const [k, v] of Object.entries(match.sourceLabels ?? {})) if (ctx.proxyLabels[k] !== v) return false;
-  return match.sourceNamespace === undefined || match.sourceNamespace === '' || match.sourceNamespace === ctx.proxyNamespace;
+  return (
+    match.sourceNamespace === undefined ||
+    match.sourceNamespace === '' ||
+    match.sourceNamespace === ctx.proxyNamespace
+  );
 }
 
-function routeDestination(route: Json, http: HttpRouteView, vs: IndexedVirtualService, ctx: RouteContext, authorityIn: string): void {
+function routeDestination(
+  route: Json,
+  http: HttpRouteView,
+  vs: IndexedVirtualService,
+  ctx: RouteContext,
+  authorityIn: string,
+): void {
   const action: Json = {};
   applyTimeout(action, http.timeout, ctx);
   let authority = authorityIn;
   if (http.rewrite !== undefined) {
     const regex = http.rewrite.uriRegexRewrite;
-    if (regex !== undefined) action['regex_rewrite'] = { pattern: { regex: regex.match ?? '' }, substitution: regex.rewrite ?? '' };
-    else if (http.rewrite.uri !== undefined && http.rewrite.uri !== '') action['prefix_rewrite'] = http.rewrite.uri;
-    if (http.rewrite.authority !== undefined && http.rewrite.authority !== '') authority = http.rewrite.authority;
+    if (regex !== undefined)
+      action['regex_rewrite'] = { pattern: { regex: regex.match ?? '' }, substitution: regex.rewrite ?? '' };
+    else if (http.rewrite.uri !== undefined && http.rewrite.uri !== '')
+      action['prefix_rewrite'] = http.rewrite.uri;
+    if (http.rewrite.authority !== undefined && http.rewrite.authority !== '')
+      authority = http.rewrite.authority;
   }
   if (authority !== '') action['host_rewrite_literal'] = authority;
   const destinations = http.route ?? [];
@@ -212,13 +256,17 @@ function routeDestination(route: Json, http: HttpRouteView, vs: IndexedVirtualSe
     if (dst.headers !== undefined) {
       const ops = translateHeaders(dst.headers);
       setHeaderFields(route, ops, true);
-      if (ops.authority !== '' && action['host_rewrite_literal'] === undefined) action['host_rewrite_literal'] = ops.authority;
+      if (ops.authority !== '' && action['host_rewrite_literal'] === undefined)
+        action['host_rewrite_literal'] = ops.authority;
     }
   } else {
     const clusters = destinations
       .filter((d) => (d.weight ?? 0) !== 0)
       .map((d) => {
-        const weighted: Json = { name: destinationCluster(d.destination, vs.namespace, ctx).cluster, weight: d.weight ?? 0 };
+        const weighted: Json = {
+          name: destinationCluster(d.destination, vs.namespace, ctx).cluster,
+          weight: d.weight ?? 0,
+        };
         // Per-cluster removals and authority rewrites are not in the Spillway proxy (ADR 0008 gaps).
         if (d.headers !== undefined) setHeaderFields(weighted, translateHeaders(d.headers), false);
         return weighted;
@@ -233,7 +281,12 @@ function routeDestination(route: Json, http: HttpRouteView, vs: IndexedVirtualSe
 }
 
 /** TranslateRoute for one condition; undefined when the condition does not apply to this proxy/port. */
-function translateRoute(http: HttpRouteView, match: HttpMatchRequestView | undefined, vs: IndexedVirtualService, ctx: RouteContext): Json | undefined {
+function translateRoute(
+  http: HttpRouteView,
+  match: HttpMatchRequestView | undefined,
+  vs: IndexedVirtualService,
+  ctx: RouteContext,
+): Json | undefined {
   if (match?.port !== undefined && match.port !== 0 && match.port !== ctx.listenerPort) return undefined;
   if (!sourceMatches(match, vs.namespace, ctx)) return undefined;
   let name = http.name ?? '';

@@ -32,9 +32,15 @@ const edsHealth: Record<MeshEndpoint['health'], string> = {
 /** Canonical service name/revision from workload labels (istio `pkg/kube/labels` CanonicalService). */
 function canonicalService(labels: Readonly<Record<string, string>>, workloadName: string): [string, string] {
   const name =
-    labels['service.istio.io/canonical-name'] ?? labels['app.kubernetes.io/name'] ?? labels['app'] ?? workloadName;
+    labels['service.istio.io/canonical-name'] ??
+    labels['app.kubernetes.io/name'] ??
+    labels['app'] ??
+    workloadName;
   const revision =
-    labels['service.istio.io/canonical-revision'] ?? labels['app.kubernetes.io/version'] ?? labels['version'] ?? 'latest';
+    labels['service.istio.io/canonical-revision'] ??
+    labels['app.kubernetes.io/version'] ??
+    labels['version'] ??
+    'latest';
   return [name, revision];
 }
 
@@ -49,12 +55,21 @@ export function lbEndpointResource(endpoint: MeshEndpoint, mtls: boolean): Json 
   const [name, revision] = canonicalService(endpoint.labels, workloadName);
   const filterMetadata: Json = {
     istio: {
-      workload: [workloadName, endpoint.namespace, name, revision === 'latest' ? '' : revision, endpoint.clusterId].join(';'),
+      workload: [
+        workloadName,
+        endpoint.namespace,
+        name,
+        revision === 'latest' ? '' : revision,
+        endpoint.clusterId,
+      ].join(';'),
     },
   };
-  if (mtls && endpoint.tlsMode === 'istio') filterMetadata['envoy.transport_socket_match'] = { tlsMode: 'istio' };
+  if (mtls && endpoint.tlsMode === 'istio')
+    filterMetadata['envoy.transport_socket_match'] = { tlsMode: 'istio' };
   return {
-    endpoint: { address: { socket_address: { address: endpoint.address, port_value: endpoint.endpointPort } } },
+    endpoint: {
+      address: { socket_address: { address: endpoint.address, port_value: endpoint.endpointPort } },
+    },
     health_status: edsHealth[endpoint.health],
     metadata: { filter_metadata: filterMetadata },
     load_balancing_weight: Math.max(1, endpoint.weight),
@@ -71,7 +86,10 @@ export interface EndpointSelection {
 }
 
 /** Istio's `filterIstioEndpoint` and port/subset filters, for one cluster. */
-export function selectEndpoints(endpoints: readonly MeshEndpoint[], selection: EndpointSelection): MeshEndpoint[] {
+export function selectEndpoints(
+  endpoints: readonly MeshEndpoint[],
+  selection: EndpointSelection,
+): MeshEndpoint[] {
   return endpoints.filter((e) => {
     if (e.servicePortName !== selection.servicePortName) return false;
     if (!isIpv4(e.address)) return false;
@@ -103,7 +121,10 @@ export function groupByLocality(endpoints: readonly MeshEndpoint[], mtls: boolea
   }
   return [...byKey.keys()].sort().map((key) => {
     const group = byKey.get(key) as { locality: Locality; endpoints: GroupEndpoint[] };
-    const weight = Math.min(2 ** 32 - 1, group.endpoints.reduce((sum, e) => sum + e.weight, 0));
+    const weight = Math.min(
+      2 ** 32 - 1,
+      group.endpoints.reduce((sum, e) => sum + e.weight, 0),
+    );
     return { locality: group.locality, endpoints: group.endpoints, weight, priority: 0 };
   });
 }
@@ -121,11 +142,14 @@ export function applyLocalityLb(
 ): LocalityGroup[] {
   const setting = decision.setting;
   if (setting === undefined) return [...groups];
-  if ((setting.distribute?.length ?? 0) > 0) return applyLocalityWeights(proxy.locality, groups, setting.distribute ?? []);
+  if ((setting.distribute?.length ?? 0) > 0)
+    return applyLocalityWeights(proxy.locality, groups, setting.distribute ?? []);
   if (!decision.enableFailover) return [...groups];
   if ((setting.failoverPriority?.length ?? 0) > 0) {
     const byLabels = applyFailoverPriorities(groups, proxy.labels, setting.failoverPriority ?? []);
-    return (setting.failover?.length ?? 0) > 0 ? applyLocalityFailover(proxy.locality, byLabels, setting.failover) : byLabels;
+    return (setting.failover?.length ?? 0) > 0
+      ? applyLocalityFailover(proxy.locality, byLabels, setting.failover)
+      : byLabels;
   }
   return applyLocalityFailover(proxy.locality, groups, setting.failover);
 }

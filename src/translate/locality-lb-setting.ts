@@ -55,7 +55,8 @@ export function decideLocalityLb(
     source = setting === undefined ? 'disabled' : 'destination-rule';
   } else if (distribution !== undefined) {
     const failoverPriority: string[] = [TopologyLabel.network, TopologyLabel.region, TopologyLabel.zone];
-    if (distribution === 'PreferSameNode') failoverPriority.push(TopologyLabel.subZone, TopologyLabel.hostname);
+    if (distribution === 'PreferSameNode')
+      failoverPriority.push(TopologyLabel.subZone, TopologyLabel.hostname);
     setting = { enabled: true, failoverPriority };
     source = 'traffic-distribution';
     forced = true;

@@ -12,7 +12,11 @@ import {
   type LocalityGroup,
 } from './locality-priorities.js';
 
-function group(locality: Locality, labels: Record<string, string>[] = [{}], weight = labels.length): LocalityGroup {
+function group(
+  locality: Locality,
+  labels: Record<string, string>[] = [{}],
+  weight = labels.length,
+): LocalityGroup {
   return {
     locality,
     endpoints: labels.map((l, i) => ({
@@ -42,26 +46,46 @@ test('default failover with a failover rule: raw 0, 2, 3, 4 are compacted to 0, 
     group(makeLocality('r3', 'z1')),
   ];
   const out = applyLocalityFailover(proxy, groups, [{ from: 'r1', to: 'r2' }]);
-  assert.deepEqual(out.map((g) => g.priority), [0, 1, 2, 3]);
+  assert.deepEqual(
+    out.map((g) => g.priority),
+    [0, 1, 2, 3],
+  );
 });
 
 test('without failover rules every other region shares the last priority', () => {
-  const groups = [group(makeLocality('r2', 'a')), group(makeLocality('r1', 'z1', 's1')), group(makeLocality('r3', 'b'))];
-  assert.deepEqual(applyLocalityFailover(proxy, groups, undefined).map((g) => g.priority), [1, 0, 1]);
+  const groups = [
+    group(makeLocality('r2', 'a')),
+    group(makeLocality('r1', 'z1', 's1')),
+    group(makeLocality('r3', 'b')),
+  ];
+  assert.deepEqual(
+    applyLocalityFailover(proxy, groups, undefined).map((g) => g.priority),
+    [1, 0, 1],
+  );
 });
 
 test('a proxy with an empty locality puts every located endpoint at priority 0', () => {
   const groups = [group(makeLocality('r1', 'z1')), group(makeLocality('r2', 'z2'))];
-  assert.deepEqual(applyLocalityFailover(makeLocality(), groups, undefined).map((g) => g.priority), [0, 0]);
+  assert.deepEqual(
+    applyLocalityFailover(makeLocality(), groups, undefined).map((g) => g.priority),
+    [0, 0],
+  );
 });
 
 test('compaction renumbers distinct priorities without gaps and keeps equal ones equal', () => {
   const groups = [5, 0, 5, 12].map((priority) => ({ ...group(makeLocality('r')), priority }));
-  assert.deepEqual(compactPriorities(groups).map((g) => g.priority), [1, 0, 1, 2]);
+  assert.deepEqual(
+    compactPriorities(groups).map((g) => g.priority),
+    [1, 0, 1, 2],
+  );
 });
 
 const fp = [TopologyLabel.network, TopologyLabel.region, TopologyLabel.zone];
-const proxyLabels = { [TopologyLabel.network]: 'n1', [TopologyLabel.region]: 'r1', [TopologyLabel.zone]: 'z1' };
+const proxyLabels = {
+  [TopologyLabel.network]: 'n1',
+  [TopologyLabel.region]: 'r1',
+  [TopologyLabel.zone]: 'z1',
+};
 const labelsOf = (network: string, region: string, zone: string) => ({
   [TopologyLabel.network]: network,
   [TopologyLabel.region]: region,
@@ -78,7 +102,11 @@ test('failoverPriority [network, region, zone]: same 0, zone differs 1, region d
 });
 
 test('failoverPriority splits a locality group by priority, weights each part by its endpoints, and compacts', () => {
-  const g = group(makeLocality('r1', 'z1'), [labelsOf('n1', 'r1', 'z1'), labelsOf('n2', 'r1', 'z1'), labelsOf('n1', 'r1', 'z1')], 3);
+  const g = group(
+    makeLocality('r1', 'z1'),
+    [labelsOf('n1', 'r1', 'z1'), labelsOf('n2', 'r1', 'z1'), labelsOf('n1', 'r1', 'z1')],
+    3,
+  );
   const out = applyFailoverPriorities([g], proxyLabels, fp);
   assert.deepEqual(
     out.map((x) => [x.priority, x.endpoints.length, x.weight]),
@@ -98,16 +126,29 @@ test('failoverPriority key=value overrides the proxy value for that label', () =
 
 test('failoverPriority then failover: priorities compose as existing * 5 + raw and are compacted', () => {
   const groups = applyFailoverPriorities(
-    [group(makeLocality('r1', 'z1', 's1'), [labelsOf('n1', 'r1', 'z1')]), group(makeLocality('r2', 'x'), [labelsOf('n1', 'r2', 'x')])],
+    [
+      group(makeLocality('r1', 'z1', 's1'), [labelsOf('n1', 'r1', 'z1')]),
+      group(makeLocality('r2', 'x'), [labelsOf('n1', 'r2', 'x')]),
+    ],
     proxyLabels,
     fp,
   );
-  assert.deepEqual(groups.map((g) => g.priority), [0, 1]);
-  assert.deepEqual(applyLocalityFailover(proxy, groups, [{ from: 'r1', to: 'r3' }]).map((g) => g.priority), [0, 1]);
+  assert.deepEqual(
+    groups.map((g) => g.priority),
+    [0, 1],
+  );
+  assert.deepEqual(
+    applyLocalityFailover(proxy, groups, [{ from: 'r1', to: 'r3' }]).map((g) => g.priority),
+    [0, 1],
+  );
 });
 
 test('distribute splits each pattern weight over its groups by original weight (ceil) and drops unmatched groups', () => {
-  const groups = [group(makeLocality('r1', 'z1'), [{}, {}], 2), group(makeLocality('r1', 'z2'), [{}], 1), group(makeLocality('r2', 'z1'), [{}], 1)];
+  const groups = [
+    group(makeLocality('r1', 'z1'), [{}, {}], 2),
+    group(makeLocality('r1', 'z2'), [{}], 1),
+    group(makeLocality('r2', 'z1'), [{}], 1),
+  ];
   const out = applyLocalityWeights(proxy, groups, [{ from: 'r1/z1/*', to: { 'r1/*': 80, 'r3/*': 20 } }]);
   assert.deepEqual(
     out.map((g) => [g.locality.zone, g.weight]),

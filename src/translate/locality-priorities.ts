@@ -158,7 +158,9 @@ export function applyLocalityWeights(
   const weights = new Map<number, number>();
   const unmatched = new Set(groups.map((_, i) => i));
   for (const [pattern, weight] of Object.entries(rule.to ?? {})) {
-    const matched = [...unmatched].filter((i) => localityMatches((groups[i] as LocalityGroup).locality, pattern));
+    const matched = [...unmatched].filter((i) =>
+      localityMatches((groups[i] as LocalityGroup).locality, pattern),
+    );
     const total = matched.reduce((sum, i) => sum + (groups[i] as LocalityGroup).weight, 0);
     for (const i of matched) {
       unmatched.delete(i);
@@ -166,7 +168,5 @@ export function applyLocalityWeights(
       if (share > 0) weights.set(i, Math.ceil(share));
     }
   }
-  return groups.flatMap((g, i) =>
-    unmatched.has(i) ? [] : [{ ...g, weight: weights.get(i) ?? g.weight }],
-  );
+  return groups.flatMap((g, i) => (unmatched.has(i) ? [] : [{ ...g, weight: weights.get(i) ?? g.weight }]));
 }

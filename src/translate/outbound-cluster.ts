@@ -9,7 +9,11 @@ import type { MeshService, ServicePort } from '../registry/mesh-model.js';
 import { delimitedStatPrefix, outboundClusterName } from './cluster-names.js';
 import type { ConfigRef, ConsolidatedDestinationRule } from './config-index.js';
 import type { ConnectionPoolView, LoadBalancerView, TrafficPolicyView } from './istio-api.js';
-import { decideLocalityLb, supportsUnhealthyEndpoints, type LocalityLbDecision } from './locality-lb-setting.js';
+import {
+  decideLocalityLb,
+  supportsUnhealthyEndpoints,
+  type LocalityLbDecision,
+} from './locality-lb-setting.js';
 import { outlierDetectionResource, panicThresholdResource, protoDuration } from './outlier-detection.js';
 import { isHttp2Protocol, servicePortProtocol } from './service-protocol.js';
 import { effectiveTrafficPolicy } from './traffic-policy.js';
@@ -67,12 +71,17 @@ export interface HttpOptions {
 }
 
 /** `applyConnectionPool` (the parts the proxy implements). */
-export function applyConnectionPool(cluster: Json, options: HttpOptions, pool: ConnectionPoolView | undefined): void {
+export function applyConnectionPool(
+  cluster: Json,
+  options: HttpOptions,
+  pool: ConnectionPoolView | undefined,
+): void {
   const thresholds = defaultThresholds();
   const http = pool?.http;
   const tcp = pool?.tcp;
   if ((http?.http2MaxRequests ?? 0) > 0) thresholds['max_requests'] = http?.http2MaxRequests;
-  if ((http?.http1MaxPendingRequests ?? 0) > 0) thresholds['max_pending_requests'] = http?.http1MaxPendingRequests;
+  if ((http?.http1MaxPendingRequests ?? 0) > 0)
+    thresholds['max_pending_requests'] = http?.http1MaxPendingRequests;
   if ((http?.maxRetries ?? 0) > 0) thresholds['max_retries'] = http?.maxRetries;
   if (tcp?.connectTimeout !== undefined) cluster['connect_timeout'] = protoDuration(tcp.connectTimeout);
   if ((tcp?.maxConnections ?? 0) > 0) thresholds['max_connections'] = tcp?.maxConnections;
@@ -88,7 +97,9 @@ export function applyConnectionPool(cluster: Json, options: HttpOptions, pool: C
     options.common = common;
     const http2 = options.explicit?.['http2_protocol_options'] as Json | undefined;
     if (http2 !== undefined && maxConcurrentStreams > 0)
-      options.explicit = { http2_protocol_options: { ...http2, max_concurrent_streams: maxConcurrentStreams } };
+      options.explicit = {
+        http2_protocol_options: { ...http2, max_concurrent_streams: maxConcurrentStreams },
+      };
   }
 }
 
@@ -120,7 +131,9 @@ export function serviceMetadata(service: MeshService): Json {
 
 function edsConfig(flavor: ClusterFlavor): Json {
   // grpcgen leaves out the fetch timeout and API version (grpcgen/cds.go edsCluster).
-  return flavor === 'grpc' ? { ads: {} } : { ads: {}, initial_fetch_timeout: '0s', resource_api_version: 'V3' };
+  return flavor === 'grpc'
+    ? { ads: {} }
+    : { ads: {}, initial_fetch_timeout: '0s', resource_api_version: 'V3' };
 }
 
 function buildOne(
@@ -193,21 +206,39 @@ export function buildOutboundClusters(
   flavor: ClusterFlavor,
 ): OutboundClusterPlan[] {
   const includeUnhealthy = supportsUnhealthyEndpoints(service);
-  const variants: { subset: string | undefined; labels: Readonly<Record<string, string>> | undefined; policy: TrafficPolicyView | undefined }[] = [
+  const variants: {
+    subset: string | undefined;
+    labels: Readonly<Record<string, string>> | undefined;
+    policy: TrafficPolicyView | undefined;
+  }[] = [
     { subset: undefined, labels: undefined, policy: rule?.trafficPolicy },
     ...(rule?.subsets ?? []).map((s) => ({ subset: s.name, labels: s.labels, policy: s.trafficPolicy })),
   ];
   return variants.map((variant) => {
-    const effective = effectiveTrafficPolicy(rule?.trafficPolicy, variant.subset === undefined ? undefined : variant.policy, port.port);
+    const effective = effectiveTrafficPolicy(
+      rule?.trafficPolicy,
+      variant.subset === undefined ? undefined : variant.policy,
+      port.port,
+    );
     const name = outboundClusterName(service.hostname, port.port, variant.subset ?? '');
-    const { resource, decision } = buildOne(name, service, port, effective.policy, rule, variant.subset, mesh, flavor);
+    const { resource, decision } = buildOne(
+      name,
+      service,
+      port,
+      effective.policy,
+      rule,
+      variant.subset,
+      mesh,
+      flavor,
+    );
     const tlsMode = effective.policy?.tls?.mode;
     return {
       name,
       service,
       port,
       subset: variant.subset ?? '',
-      subsetLabels: variant.labels !== undefined && Object.keys(variant.labels).length > 0 ? variant.labels : undefined,
+      subsetLabels:
+        variant.labels !== undefined && Object.keys(variant.labels).length > 0 ? variant.labels : undefined,
       decision,
       includeUnhealthy,
       mtls: tlsMode === undefined || tlsMode === 'ISTIO_MUTUAL',

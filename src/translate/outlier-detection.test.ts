@@ -5,7 +5,12 @@ import { outlierDetectionResource, panicThresholdResource } from './outlier-dete
 
 // Spec §3.1 (istio/istio cluster_traffic_policy.go applyOutlierDetection), as tables of
 // DestinationRule input -> Envoy outlier_detection and panic threshold (normalized proto JSON).
-const cases: ReadonlyArray<{ name: string; input: OutlierDetectionView; outlier: Record<string, unknown>; panic: Record<string, unknown> }> = [
+const cases: ReadonlyArray<{
+  name: string;
+  input: OutlierDetectionView;
+  outlier: Record<string, unknown>;
+  panic: Record<string, unknown>;
+}> = [
   {
     name: 'an empty outlierDetection only disables success-rate enforcement; everything else is Envoy default',
     input: {},
@@ -40,7 +45,11 @@ const cases: ReadonlyArray<{ name: string; input: OutlierDetectionView; outlier:
   {
     name: 'split mode without consecutiveLocalOriginFailures keeps Envoy defaults for the local-origin counter',
     input: { splitExternalLocalOriginErrors: true },
-    outlier: { enforcing_success_rate: 0, split_external_local_origin_errors: true, enforcing_local_origin_success_rate: 0 },
+    outlier: {
+      enforcing_success_rate: 0,
+      split_external_local_origin_errors: true,
+      enforcing_local_origin_success_rate: 0,
+    },
     panic: {},
   },
   {
@@ -70,13 +79,21 @@ const cases: ReadonlyArray<{ name: string; input: OutlierDetectionView; outlier:
   {
     name: 'consecutiveGatewayErrors is enforced at 100 % when above 0',
     input: { consecutiveGatewayErrors: 4 },
-    outlier: { consecutive_gateway_failure: 4, enforcing_consecutive_gateway_failure: 100, enforcing_success_rate: 0 },
+    outlier: {
+      consecutive_gateway_failure: 4,
+      enforcing_consecutive_gateway_failure: 100,
+      enforcing_success_rate: 0,
+    },
     panic: {},
   },
   {
     name: 'consecutiveGatewayErrors 0 is written with enforcing 0',
     input: { consecutiveGatewayErrors: 0 },
-    outlier: { consecutive_gateway_failure: 0, enforcing_consecutive_gateway_failure: 0, enforcing_success_rate: 0 },
+    outlier: {
+      consecutive_gateway_failure: 0,
+      enforcing_consecutive_gateway_failure: 0,
+      enforcing_success_rate: 0,
+    },
     panic: {},
   },
   {

@@ -30,7 +30,8 @@ export function outlierDetectionResource(outlier: OutlierDetectionView): Json {
     out['enforcing_consecutive_gateway_failure'] = outlier.consecutiveGatewayErrors > 0 ? 100 : 0;
   }
   if (outlier.interval !== undefined) out['interval'] = protoDuration(outlier.interval);
-  if (outlier.baseEjectionTime !== undefined) out['base_ejection_time'] = protoDuration(outlier.baseEjectionTime);
+  if (outlier.baseEjectionTime !== undefined)
+    out['base_ejection_time'] = protoDuration(outlier.baseEjectionTime);
   if (outlier.maxEjectionPercent !== undefined && outlier.maxEjectionPercent > 0)
     out['max_ejection_percent'] = outlier.maxEjectionPercent;
   if (outlier.splitExternalLocalOriginErrors === true) {

@@ -12,13 +12,17 @@ const pod = 'mockb-ap-northeast-1b-6d9f7c-x4';
 function rejects(node: unknown, problem: RegExp): void {
   assert.throws(
     () => resolveProxyContext(node, registry, defaults),
-    (e: unknown) => e instanceof SpillwayError && e.code === ErrorCode.translateNodeInvalid && problem.test(e.message),
+    (e: unknown) =>
+      e instanceof SpillwayError && e.code === ErrorCode.translateNodeInvalid && problem.test(e.message),
   );
 }
 
 test('an Istio sidecar node id gives type, IP, pod, namespace and DNS domain; the pod comes from the registry', () => {
   const proxy = resolveProxyContext(
-    { id: `sidecar~127.84.2.4~${pod}.default~default.svc.cluster.local`, metadata: { CLUSTER_ID: 'cluster-2', WORKLOAD_NAME: 'mockb-ap-northeast-1b' } },
+    {
+      id: `sidecar~127.84.2.4~${pod}.default~default.svc.cluster.local`,
+      metadata: { CLUSTER_ID: 'cluster-2', WORKLOAD_NAME: 'mockb-ap-northeast-1b' },
+    },
     registry,
     defaults,
   );
@@ -39,7 +43,10 @@ test('an Istio sidecar node id gives type, IP, pod, namespace and DNS domain; th
 
 test('the registry locality wins over the node locality; an unknown pod falls back to LABELS and node.locality', () => {
   const known = resolveProxyContext(
-    { id: `sidecar~127.84.2.4~${pod}.default~default.svc.cluster.local`, locality: { region: 'x', zone: 'y' } },
+    {
+      id: `sidecar~127.84.2.4~${pod}.default~default.svc.cluster.local`,
+      locality: { region: 'x', zone: 'y' },
+    },
     registry,
     defaults,
   );
@@ -63,7 +70,11 @@ test('the registry locality wins over the node locality; an unknown pod falls ba
 
 test('topology labels in LABELS (or istio-locality) give the locality before node.locality', () => {
   const byLabel = resolveProxyContext(
-    { id: 'router~127.84.99.1~gw-1.istio-system~istio-system.svc.cluster.local', locality: { region: 'no' }, metadata: { LABELS: { 'istio-locality': 'eu.eu-1a' } } },
+    {
+      id: 'router~127.84.99.1~gw-1.istio-system~istio-system.svc.cluster.local',
+      locality: { region: 'no' },
+      metadata: { LABELS: { 'istio-locality': 'eu.eu-1a' } },
+    },
     registry,
     defaults,
   );
@@ -72,13 +83,20 @@ test('topology labels in LABELS (or istio-locality) give the locality before nod
 });
 
 test('a pod is found by its IP when the node id names another pod', () => {
-  const proxy = resolveProxyContext({ id: 'sidecar~127.84.2.4~renamed.default~default.svc.cluster.local' }, registry, defaults);
+  const proxy = resolveProxyContext(
+    { id: 'sidecar~127.84.2.4~renamed.default~default.svc.cluster.local' },
+    registry,
+    defaults,
+  );
   assert.equal(proxy.podName, pod);
 });
 
 test('INSTANCE_IPS add addresses after the node id IP', () => {
   const proxy = resolveProxyContext(
-    { id: 'sidecar~127.84.2.4~x.default~default.svc.cluster.local', metadata: { INSTANCE_IPS: '127.84.2.4,fd00::4' } },
+    {
+      id: 'sidecar~127.84.2.4~x.default~default.svc.cluster.local',
+      metadata: { INSTANCE_IPS: '127.84.2.4,fd00::4' },
+    },
     registry,
     defaults,
   );
@@ -86,7 +104,11 @@ test('INSTANCE_IPS add addresses after the node id IP', () => {
 });
 
 test('a proxyless gRPC client may use any node id and takes its namespace from metadata', () => {
-  const proxy = resolveProxyContext({ id: 'my-client', locality: {}, metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' } }, registry, defaults);
+  const proxy = resolveProxyContext(
+    { id: 'my-client', locality: {}, metadata: { GENERATOR: 'grpc', NAMESPACE: 'default' } },
+    registry,
+    defaults,
+  );
   assert.ok(isProxylessGrpc(proxy));
   assert.equal(proxy.namespace, 'default');
   assert.equal(proxy.dnsDomain, 'default.svc.cluster.local');
@@ -99,11 +121,37 @@ const invalidNodes: ReadonlyArray<[string, unknown, RegExp]> = [
   ['an id with three parts', { id: 'sidecar~1.2.3.4~x.default' }, /is not <type>~<ip>/],
   ['an unknown node type', { id: 'waypoint~1.2.3.4~x.default~default.svc.cluster.local' }, /type "waypoint"/],
   ['no IP anywhere', { id: 'sidecar~nope~x.default~default.svc.cluster.local' }, /no valid IP/],
-  ['a bad INSTANCE_IPS entry', { id: 'sidecar~1.2.3.4~x.default~default.svc.cluster.local', metadata: { INSTANCE_IPS: '1.2.3.4,banana' } }, /INSTANCE_IPS/],
-  ['LABELS that are not strings', { id: 'sidecar~1.2.3.4~x.default~default.svc.cluster.local', metadata: { LABELS: { a: 1 } } }, /LABELS\["a"\]/],
-  ['a non-IPv4 SPILLWAY_LOCALHOST', { id: 'sidecar~1.2.3.4~x.default~default.svc.cluster.local', metadata: { SPILLWAY_LOCALHOST: 'localhost' } }, /SPILLWAY_LOCALHOST/],
-  ['a gRPC client without NAMESPACE', { id: 'c', metadata: { GENERATOR: 'grpc' } }, /needs metadata NAMESPACE/],
-  ['a locality that is not an object', { id: 'c', locality: 'eu', metadata: { GENERATOR: 'grpc', NAMESPACE: 'a' } }, /locality must be an object/],
+  [
+    'a bad INSTANCE_IPS entry',
+    {
+      id: 'sidecar~1.2.3.4~x.default~default.svc.cluster.local',
+      metadata: { INSTANCE_IPS: '1.2.3.4,banana' },
+    },
+    /INSTANCE_IPS/,
+  ],
+  [
+    'LABELS that are not strings',
+    { id: 'sidecar~1.2.3.4~x.default~default.svc.cluster.local', metadata: { LABELS: { a: 1 } } },
+    /LABELS\["a"\]/,
+  ],
+  [
+    'a non-IPv4 SPILLWAY_LOCALHOST',
+    {
+      id: 'sidecar~1.2.3.4~x.default~default.svc.cluster.local',
+      metadata: { SPILLWAY_LOCALHOST: 'localhost' },
+    },
+    /SPILLWAY_LOCALHOST/,
+  ],
+  [
+    'a gRPC client without NAMESPACE',
+    { id: 'c', metadata: { GENERATOR: 'grpc' } },
+    /needs metadata NAMESPACE/,
+  ],
+  [
+    'a locality that is not an object',
+    { id: 'c', locality: 'eu', metadata: { GENERATOR: 'grpc', NAMESPACE: 'a' } },
+    /locality must be an object/,
+  ],
 ];
 
 for (const [name, node, problem] of invalidNodes) {

@@ -9,7 +9,12 @@
  */
 import { ErrorCode, SpillwayError } from '../core/errors.js';
 import { makeLocality, unknownLocality, type Locality } from '../core/locality.js';
-import { TopologyLabel, workloadKey, type RegistrySnapshot, type WorkloadInstance } from '../registry/mesh-model.js';
+import {
+  TopologyLabel,
+  workloadKey,
+  type RegistrySnapshot,
+  type WorkloadInstance,
+} from '../registry/mesh-model.js';
 import { isIpLiteral, isIpv4 } from './hostnames.js';
 import type { ProxyContext, ProxyType } from './proxy-context.js';
 
@@ -54,8 +59,12 @@ function parseLabels(metadata: Record<string, unknown>): Record<string, string> 
 function parseInstanceIps(metadata: Record<string, unknown>): string[] {
   const text = optionalString(metadata, 'INSTANCE_IPS');
   if (text === undefined) return [];
-  const ips = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const ip of ips) if (!isIpLiteral(ip)) invalid(`metadata INSTANCE_IPS has an invalid IP address ${JSON.stringify(ip)}`);
+  const ips = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const ip of ips)
+    if (!isIpLiteral(ip)) invalid(`metadata INSTANCE_IPS has an invalid IP address ${JSON.stringify(ip)}`);
   return ips;
 }
 
@@ -82,9 +91,11 @@ interface ParsedId {
 
 function parseIstioId(id: string): ParsedId | string {
   const parts = id.split('~');
-  if (parts.length !== 4) return `node id ${JSON.stringify(id)} is not <type>~<ip>~<pod>.<namespace>~<namespace>.svc.<suffix>`;
+  if (parts.length !== 4)
+    return `node id ${JSON.stringify(id)} is not <type>~<ip>~<pod>.<namespace>~<namespace>.svc.<suffix>`;
   const [type = '', ip = '', podAndNs = '', dnsDomain = ''] = parts;
-  if (type !== 'sidecar' && type !== 'router') return `node id ${JSON.stringify(id)} has type ${JSON.stringify(type)} (expected sidecar or router)`;
+  if (type !== 'sidecar' && type !== 'router')
+    return `node id ${JSON.stringify(id)} has type ${JSON.stringify(type)} (expected sidecar or router)`;
   const dot = podAndNs.indexOf('.');
   return {
     type,
@@ -95,11 +106,19 @@ function parseIstioId(id: string): ParsedId | string {
   };
 }
 
-function findWorkload(registry: RegistrySnapshot, clusterId: string, namespace: string, podName: string, ips: readonly string[]): WorkloadInstance | undefined {
-  const byName = podName === '' ? undefined : registry.workloads.get(workloadKey(clusterId, namespace, podName));
+function findWorkload(
+  registry: RegistrySnapshot,
+  clusterId: string,
+  namespace: string,
+  podName: string,
+  ips: readonly string[],
+): WorkloadInstance | undefined {
+  const byName =
+    podName === '' ? undefined : registry.workloads.get(workloadKey(clusterId, namespace, podName));
   if (byName !== undefined) return byName;
   // Istio finds the pod by the proxy's IP when the name does not match (pods.getPodByProxy).
-  for (const w of registry.workloads.values()) if (w.clusterId === clusterId && ips.includes(w.address)) return w;
+  for (const w of registry.workloads.values())
+    if (w.clusterId === clusterId && ips.includes(w.address)) return w;
   return undefined;
 }
 
@@ -108,14 +127,21 @@ function localityFromLabels(labels: Readonly<Record<string, string>>): Locality 
   const region = labels[TopologyLabel.region];
   const zone = labels[TopologyLabel.zone];
   const subZone = labels[TopologyLabel.subZone];
-  if (region !== undefined || zone !== undefined || subZone !== undefined) return makeLocality(region, zone, subZone);
+  if (region !== undefined || zone !== undefined || subZone !== undefined)
+    return makeLocality(region, zone, subZone);
   const label = labels['istio-locality'];
   if (label === undefined) return undefined;
   const [r = '', z = '', s = ''] = label.split(label.includes('/') ? '/' : '.');
   return makeLocality(r, z, s);
 }
 
-function augmentLabels(labels: Readonly<Record<string, string>>, clusterId: string, locality: Locality, nodeName: string | undefined, network: string): Record<string, string> {
+function augmentLabels(
+  labels: Readonly<Record<string, string>>,
+  clusterId: string,
+  locality: Locality,
+  nodeName: string | undefined,
+  network: string,
+): Record<string, string> {
   const out: Record<string, string> = { ...labels };
   if (locality.region !== '') out[TopologyLabel.region] = locality.region;
   if (locality.zone !== '') out[TopologyLabel.zone] = locality.zone;
@@ -127,7 +153,11 @@ function augmentLabels(labels: Readonly<Record<string, string>>, clusterId: stri
 }
 
 /** Resolves the proxy behind an xDS `Node`; throws SPILLWAY_ERR_TRANSLATE_NODE_INVALID when it cannot. */
-export function resolveProxyContext(node: unknown, registry: RegistrySnapshot, defaults: ProxyContextDefaults): ProxyContext {
+export function resolveProxyContext(
+  node: unknown,
+  registry: RegistrySnapshot,
+  defaults: ProxyContextDefaults,
+): ProxyContext {
   if (!isRecord(node)) invalid('the node must be an object');
   const id = node['id'];
   if (typeof id !== 'string' || id === '') invalid('the node has no id');
@@ -138,23 +168,33 @@ export function resolveProxyContext(node: unknown, registry: RegistrySnapshot, d
   const parsed = parseIstioId(id);
   if (typeof parsed === 'string' && !isProxyless) invalid(parsed);
   const istioId = typeof parsed === 'string' ? undefined : parsed;
-  const namespace = optionalString(metadata, 'NAMESPACE') ?? (istioId?.idNamespace || istioId?.dnsDomain.split('.')[0] || '');
-  if (namespace === '') invalid(isProxyless ? 'a proxyless gRPC node needs metadata NAMESPACE' : 'no namespace in metadata NAMESPACE or the node id');
+  const namespace =
+    optionalString(metadata, 'NAMESPACE') ?? (istioId?.idNamespace || istioId?.dnsDomain.split('.')[0] || '');
+  if (namespace === '')
+    invalid(
+      isProxyless
+        ? 'a proxyless gRPC node needs metadata NAMESPACE'
+        : 'no namespace in metadata NAMESPACE or the node id',
+    );
   const instanceIps = parseInstanceIps(metadata);
   const ips = [...new Set([...(istioId?.ip === undefined ? [] : [istioId.ip]), ...instanceIps])];
-  if (ips.length === 0 && !isProxyless) invalid('no valid IP address in the node id or metadata INSTANCE_IPS');
+  if (ips.length === 0 && !isProxyless)
+    invalid('no valid IP address in the node id or metadata INSTANCE_IPS');
   const clusterId = optionalString(metadata, 'CLUSTER_ID') ?? defaults.clusterId;
   const podName = istioId?.podName ?? optionalString(metadata, 'POD_NAME') ?? '';
   const workload = findWorkload(registry, clusterId, namespace, podName, ips);
   const baseLabels = workload?.labels ?? parseLabels(metadata) ?? {};
   const workloadLocality = workload?.locality;
   const locality =
-    workloadLocality !== undefined && (workloadLocality.region !== '' || workloadLocality.zone !== '' || workloadLocality.subZone !== '')
+    workloadLocality !== undefined &&
+    (workloadLocality.region !== '' || workloadLocality.zone !== '' || workloadLocality.subZone !== '')
       ? workloadLocality
       : (localityFromLabels(baseLabels) ?? parseNodeLocality(node));
   const network = optionalString(metadata, 'NETWORK') ?? (workload?.network || defaults.network);
-  const localhost = optionalString(metadata, 'SPILLWAY_LOCALHOST') ?? defaults.localhostAddress ?? '127.0.0.1';
-  if (!isIpv4(localhost)) invalid(`metadata SPILLWAY_LOCALHOST must be an IPv4 address, got ${JSON.stringify(localhost)}`);
+  const localhost =
+    optionalString(metadata, 'SPILLWAY_LOCALHOST') ?? defaults.localhostAddress ?? '127.0.0.1';
+  if (!isIpv4(localhost))
+    invalid(`metadata SPILLWAY_LOCALHOST must be an IPv4 address, got ${JSON.stringify(localhost)}`);
   const suffix = defaults.dnsDomainSuffix ?? 'cluster.local';
   return {
     id,
@@ -165,7 +205,13 @@ export function resolveProxyContext(node: unknown, registry: RegistrySnapshot, d
     dnsDomain: istioId?.dnsDomain || `${namespace}.svc.${suffix}`,
     clusterId,
     network,
-    labels: augmentLabels(baseLabels, clusterId, locality, workload?.nodeName ?? optionalString(metadata, 'NODE_NAME'), network),
+    labels: augmentLabels(
+      baseLabels,
+      clusterId,
+      locality,
+      workload?.nodeName ?? optionalString(metadata, 'NODE_NAME'),
+      network,
+    ),
     locality,
     workloadName: optionalString(metadata, 'WORKLOAD_NAME') ?? '',
     localhostAddress: localhost,

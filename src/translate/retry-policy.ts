@@ -22,9 +22,9 @@ function previousHostsPredicate(): Json {
 
 /** Status codes Go's `http.StatusText` knows: Istio treats only those retryOn entries as codes. */
 const knownStatusCodes = new Set([
-  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308,
-  400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423,
-  424, 425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
+  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307,
+  308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421,
+  422, 423, 424, 425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
 ]);
 
 /** `DefaultPolicy()` (with previous_hosts) or `DefaultConsistentHashPolicy()` (without). */
@@ -56,7 +56,10 @@ function parseRetryOn(retryOn: string): { retryOn: string; codes: number[] } {
  * `ConvertPolicy`: no VirtualService retries -> the default; `attempts` of 0 (or unset) -> no
  * policy at all; otherwise the default with the user's overrides.
  */
-export function convertRetryPolicy(retries: HttpRetryView | undefined, consistentHash = false): Json | undefined {
+export function convertRetryPolicy(
+  retries: HttpRetryView | undefined,
+  consistentHash = false,
+): Json | undefined {
   const out = defaultRetryPolicy(consistentHash);
   if (retries === undefined) return out;
   if ((retries.attempts ?? 0) <= 0) return undefined;
@@ -80,12 +83,14 @@ export function convertRetryPolicy(retries: HttpRetryView | undefined, consisten
     out['retry_priority'] = {
       name: 'envoy.retry_priorities.previous_priorities',
       typed_config: {
-        '@type': 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig',
+        '@type':
+          'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig',
         update_frequency: 2,
       },
     };
   }
-  if (retries.backoff !== undefined) out['retry_back_off'] = { base_interval: protoDuration(retries.backoff) };
+  if (retries.backoff !== undefined)
+    out['retry_back_off'] = { base_interval: protoDuration(retries.backoff) };
   return out;
 }
 

@@ -40,7 +40,13 @@ export function translateRouteMatch(match: HttpMatchRequestView | undefined): Js
     if (!isPresentMatch(m)) h['treat_missing_header_as_empty'] = true;
     headers.push(h);
   }
-  headers.sort((a, b) => ((a['name'] as string) < (b['name'] as string) ? -1 : (a['name'] as string) > (b['name'] as string) ? 1 : 0));
+  headers.sort((a, b) =>
+    (a['name'] as string) < (b['name'] as string)
+      ? -1
+      : (a['name'] as string) > (b['name'] as string)
+        ? 1
+        : 0,
+  );
   if (match.uri !== undefined) {
     delete out['prefix'];
     if (match.uri.exact !== undefined) out['path'] = match.uri.exact;

@@ -9,8 +9,19 @@
 import type { MeshConfig } from '../istio/istio-config.js';
 import { delimitedStatPrefix, inboundClusterName } from './cluster-names.js';
 import type { ConfigIndex } from './config-index.js';
-import { httpConnectionManagerResource, istioServerName, listenerName, listenerResource } from './http-connection-manager.js';
-import { applyConnectionPool, applyHttpOptions, clusterTypeUrl, serviceMetadata, type HttpOptions } from './outbound-cluster.js';
+import {
+  httpConnectionManagerResource,
+  istioServerName,
+  listenerName,
+  listenerResource,
+} from './http-connection-manager.js';
+import {
+  applyConnectionPool,
+  applyHttpOptions,
+  clusterTypeUrl,
+  serviceMetadata,
+  type HttpOptions,
+} from './outbound-cluster.js';
 import { protoDuration } from './outlier-detection.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { ServiceTarget } from './proxy-service-targets.js';
@@ -77,11 +88,21 @@ export function inboundResources(
       load_assignment: {
         cluster_name: clusterName,
         endpoints: [
-          { lb_endpoints: [{ endpoint: { address: { socket_address: { address: proxy.localhostAddress, port_value: targetPort } } } }] },
+          {
+            lb_endpoints: [
+              {
+                endpoint: {
+                  address: { socket_address: { address: proxy.localhostAddress, port_value: targetPort } },
+                },
+              },
+            ],
+          },
         ],
       },
     };
-    const options: HttpOptions = isHttp2Protocol(protocol) ? { explicit: { http2_protocol_options: {} } } : {};
+    const options: HttpOptions = isHttp2Protocol(protocol)
+      ? { explicit: { http2_protocol_options: {} } }
+      : {};
     // Connection-pool settings of the service's DestinationRule apply on the server side too.
     const rule = index.destinationRuleFor(proxy.namespace, primary.service);
     const policy = portLevelPolicy(rule?.trafficPolicy, primary.port.port).policy;
@@ -89,7 +110,10 @@ export function inboundResources(
     applyHttpOptions(cluster, options);
     const seen = new Set<string>();
     const services = instances
-      .filter((t) => t.port.port === primary.port.port && !seen.has(t.service.hostname) && seen.add(t.service.hostname))
+      .filter(
+        (t) =>
+          t.port.port === primary.port.port && !seen.has(t.service.hostname) && seen.add(t.service.hostname),
+      )
       .map((t) => serviceMetadata(t.service));
     const istio: Json = { services };
     if (rule?.trafficPolicy !== undefined) istio['config'] = rule.ref.path;

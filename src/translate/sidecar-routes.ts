@@ -53,7 +53,10 @@ function httpPorts(service: MeshService, listenerPort: number): number[] {
 }
 
 /** The service a VirtualService's wildcard host applies to: the most specific wildcard, oldest first. */
-function wildcardOwners(vss: readonly IndexedVirtualService[], services: readonly MeshService[]): Map<string, IndexedVirtualService> {
+function wildcardOwners(
+  vss: readonly IndexedVirtualService[],
+  services: readonly MeshService[],
+): Map<string, IndexedVirtualService> {
   const owners = new Map<string, { vs: IndexedVirtualService; length: number }>();
   for (const vs of vss) {
     for (const h of vs.hosts) {
@@ -61,7 +64,8 @@ function wildcardOwners(vss: readonly IndexedVirtualService[], services: readonl
       for (const svc of services) {
         if (!hostsMatch(h, svc.hostname)) continue;
         const current = owners.get(svc.hostname);
-        if (current === undefined || h.length > current.length) owners.set(svc.hostname, { vs, length: h.length });
+        if (current === undefined || h.length > current.length)
+          owners.set(svc.hostname, { vs, length: h.length });
       }
     }
   }
@@ -70,11 +74,19 @@ function wildcardOwners(vss: readonly IndexedVirtualService[], services: readonl
 
 /** VirtualHostWrappers for one listener port (0 = the HTTP proxy: every port). */
 function wrappers(input: OutboundRouteInput, listenerPort: number): Wrapper[] {
-  const byName = new Map(input.services.filter((s) => httpPorts(s, listenerPort).length > 0 || listenerPort === 0).map((s) => [s.hostname, s]));
+  const byName = new Map(
+    input.services
+      .filter((s) => httpPorts(s, listenerPort).length > 0 || listenerPort === 0)
+      .map((s) => [s.hostname, s]),
+  );
   let vss = input.virtualServices;
   if (listenerPort !== 80) {
     // selectVirtualServices: only VirtualServices naming a known service.
-    vss = vss.filter((vs) => vs.hosts.some((h) => byName.has(h) || (isWildcard(h) && [...byName.keys()].some((s) => hostsMatch(h, s)))));
+    vss = vss.filter((vs) =>
+      vs.hosts.some(
+        (h) => byName.has(h) || (isWildcard(h) && [...byName.keys()].some((s) => hostsMatch(h, s))),
+      ),
+    );
   }
   const owners = wildcardOwners(vss, [...byName.values()]);
   const out: Wrapper[] = [];
@@ -98,7 +110,8 @@ function wrappers(input: OutboundRouteInput, listenerPort: number): Wrapper[] {
       if (!found) vsHosts.push(h);
     }
     const byPort = new Map<number, MeshService[]>();
-    for (const svc of matched) for (const p of httpPorts(svc, listenerPort)) byPort.set(p, [...(byPort.get(p) ?? []), svc]);
+    for (const svc of matched)
+      for (const p of httpPorts(svc, listenerPort)) byPort.set(p, [...(byPort.get(p) ?? []), svc]);
     if (byPort.size === 0 && listenerPort === 80) byPort.set(80, []);
     for (const port of [...byPort.keys()].sort((a, b) => a - b)) {
       const routes = virtualServiceRoutes(vs, routeContext(input, port));
@@ -111,7 +124,12 @@ function wrappers(input: OutboundRouteInput, listenerPort: number): Wrapper[] {
   for (const svc of byName.values()) {
     if (covered.has(svc.hostname)) continue;
     for (const port of httpPorts(svc, listenerPort)) {
-      out.push({ port, services: [svc], vsHosts: [], routes: [defaultOutboundRoute(svc.hostname, port, routeContext(input, port))] });
+      out.push({
+        port,
+        services: [svc],
+        vsHosts: [],
+        routes: [defaultOutboundRoute(svc.hostname, port, routeContext(input, port))],
+      });
     }
   }
   return out;

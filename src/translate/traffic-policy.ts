@@ -37,10 +37,16 @@ export function effectiveTrafficPolicy(
   port: number,
 ): EffectiveTrafficPolicy {
   const original = portLevelPolicy(destinationPolicy, port);
-  const originalFrom = original.policy?.outlierDetection === undefined ? undefined : original.isPortLevel ? 'port' : 'destination';
+  const originalFrom =
+    original.policy?.outlierDetection === undefined
+      ? undefined
+      : original.isPortLevel
+        ? 'port'
+        : 'destination';
   if (subsetPolicy === undefined) return { policy: original.policy, outlierDetectionFrom: originalFrom };
   const subset = portLevelPolicy(subsetPolicy, port);
-  const subsetFrom = subset.policy?.outlierDetection === undefined ? undefined : subset.isPortLevel ? 'subset-port' : 'subset';
+  const subsetFrom =
+    subset.policy?.outlierDetection === undefined ? undefined : subset.isPortLevel ? 'subset-port' : 'subset';
   if (original.policy === undefined) return { policy: subset.policy, outlierDetectionFrom: subsetFrom };
   const sub = subset.policy ?? {};
   const replaceAll = subset.isPortLevel;

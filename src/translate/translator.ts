@@ -27,7 +27,12 @@ import {
   selectEndpoints,
 } from './load-assignment.js';
 import type { LocalityGroup } from './locality-priorities.js';
-import { buildOutboundClusters, type ClusterExplanation, type ClusterFlavor, type OutboundClusterPlan } from './outbound-cluster.js';
+import {
+  buildOutboundClusters,
+  type ClusterExplanation,
+  type ClusterFlavor,
+  type OutboundClusterPlan,
+} from './outbound-cluster.js';
 import type { ProxyContext } from './proxy-context.js';
 import { proxyServiceTargets } from './proxy-service-targets.js';
 import { isProxylessGrpc } from './resolve-proxy-context.js';
@@ -104,9 +109,15 @@ function toMap(resources: readonly Json[], nameField = 'name'): Map<string, XdsR
 
 export class Translator {
   private readonly indexes = new WeakMap<IstioConfigSnapshot, WeakMap<MeshConfig, ConfigIndex>>();
-  private readonly views = new WeakMap<ReadonlyMap<string, MeshService>, WeakMap<ConfigIndex, Map<string, NamespaceView>>>();
+  private readonly views = new WeakMap<
+    ReadonlyMap<string, MeshService>,
+    WeakMap<ConfigIndex, Map<string, NamespaceView>>
+  >();
   private readonly groups = new WeakMap<readonly MeshEndpoint[], Map<string, LocalityGroup[]>>();
-  private readonly claCache = new WeakMap<LocalityGroup[], Map<string, { resource: XdsResourceJson; explanation: AssignmentExplanation }>>();
+  private readonly claCache = new WeakMap<
+    LocalityGroup[],
+    Map<string, { resource: XdsResourceJson; explanation: AssignmentExplanation }>
+  >();
 
   /** The resources of one proxy (Listener, RouteConfiguration, Cluster, ClusterLoadAssignment) and where they came from. */
   translate(input: TranslationInput): TranslationResult {
@@ -169,7 +180,13 @@ export class Translator {
     return index;
   }
 
-  private namespaceView(registry: RegistrySnapshot, index: ConfigIndex, namespace: string, flavor: ClusterFlavor, clusterId: string): NamespaceView {
+  private namespaceView(
+    registry: RegistrySnapshot,
+    index: ConfigIndex,
+    namespace: string,
+    flavor: ClusterFlavor,
+    clusterId: string,
+  ): NamespaceView {
     let byIndex = this.views.get(registry.services);
     if (byIndex === undefined) {
       byIndex = new WeakMap();
@@ -221,7 +238,10 @@ export class Translator {
           }
           const name = `outbound|${port.port}||${service.hostname}`;
           routeConfigs.push(grpcRouteConfiguration(name, vhosts));
-          sources.set(name, view.routeInputBase.virtualServices.map((vs) => vs.ref));
+          sources.set(
+            name,
+            view.routeInputBase.virtualServices.map((vs) => vs.ref),
+          );
         }
       }
       set = { routes: toMap(routeConfigs), listeners: toMap(listeners), sources };
@@ -237,7 +257,12 @@ export class Translator {
       view.assignments.set(registry.endpoints, byProxyKey);
     }
     const labelValues = view.failoverLabelKeys.map((k) => proxy.labels[k] ?? '\u0000');
-    const key = JSON.stringify([proxy.locality.region, proxy.locality.zone, proxy.locality.subZone, labelValues]);
+    const key = JSON.stringify([
+      proxy.locality.region,
+      proxy.locality.zone,
+      proxy.locality.subZone,
+      labelValues,
+    ]);
     let set = byProxyKey.get(key);
     if (set === undefined) {
       const assignments = new Map<string, XdsResourceJson>();
@@ -274,7 +299,11 @@ export class Translator {
     return groups;
   }
 
-  private assignment(plan: OutboundClusterPlan, registry: RegistrySnapshot, proxy: ProxyContext): { resource: XdsResourceJson; explanation: AssignmentExplanation } {
+  private assignment(
+    plan: OutboundClusterPlan,
+    registry: RegistrySnapshot,
+    proxy: ProxyContext,
+  ): { resource: XdsResourceJson; explanation: AssignmentExplanation } {
     const base = this.baseGroups(plan, registry.endpoints.get(plan.service.hostname) ?? []);
     let byKey = this.claCache.get(base);
     if (byKey === undefined) {
@@ -292,7 +321,8 @@ export class Translator {
             : (setting.failoverPriority?.length ?? 0) > 0
               ? 'failover-priority'
               : 'failover';
-    const fpKeys = mode === 'failover-priority' ? (setting?.failoverPriority ?? []).map((e) => e.split('=')[0] ?? '') : [];
+    const fpKeys =
+      mode === 'failover-priority' ? (setting?.failoverPriority ?? []).map((e) => e.split('=')[0] ?? '') : [];
     const key = JSON.stringify([
       plan.name,
       mode,
@@ -358,7 +388,8 @@ function buildNamespaceView(
   const labelKeys = new Set<string>();
   for (const plan of unique) {
     if (!plan.decision.enableFailover) continue;
-    for (const entry of plan.decision.setting?.failoverPriority ?? []) labelKeys.add(entry.split('=')[0] ?? '');
+    for (const entry of plan.decision.setting?.failoverPriority ?? [])
+      labelKeys.add(entry.split('=')[0] ?? '');
   }
   const virtualServices = index.virtualServicesFor('mesh', namespace);
   const usesSourceLabels = virtualServices.some((vs) =>

@@ -40,14 +40,16 @@ export function altVirtualHosts(hostname: string, port: number, proxyDomain: str
   if (port !== 0) out.push(domainName(`${hostname}.`, port));
   const svc = proxyDomain.indexOf('.svc.');
   if (svc > 0) {
-    if (hostname.endsWith(proxyDomain.slice(svc))) out.push(...kubernetesAltHosts(hostname, port, proxyDomain));
+    if (hostname.endsWith(proxyDomain.slice(svc)))
+      out.push(...kubernetesAltHosts(hostname, port, proxyDomain));
   }
   return out;
 }
 
 /** The VIP a proxy in `clusterId` uses for the service (its own cluster's ClusterIP, else any). */
 export function serviceAddressForProxy(service: MeshService, clusterId: string): string | undefined {
-  const usable = (ip: string | undefined) => (ip === undefined || ip === '' || ip === 'None' || ip === '0.0.0.0' ? undefined : ip);
+  const usable = (ip: string | undefined) =>
+    ip === undefined || ip === '' || ip === 'None' || ip === '0.0.0.0' ? undefined : ip;
   const own = usable(service.clusters.get(clusterId)?.clusterIP);
   if (own !== undefined) return own;
   for (const id of [...service.clusters.keys()].sort()) {

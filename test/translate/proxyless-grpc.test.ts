@@ -42,7 +42,10 @@ function values(set: XdsResourceSet, type: XdsTypeUrl): Json[] {
 }
 
 const routerType = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
-const knownFilterTypes = new Set([routerType, 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault']);
+const knownFilterTypes = new Set([
+  routerType,
+  'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+]);
 
 /** real-peers.md §1.3, rule by rule; returns the violations. */
 function grpcViolations(set: XdsResourceSet): string[] {
@@ -50,41 +53,59 @@ function grpcViolations(set: XdsResourceSet): string[] {
   for (const l of values(set, XdsTypeUrl.listener)) {
     const hcm = (l['api_listener'] as Json | undefined)?.['api_listener'] as Json | undefined;
     if (hcm === undefined) bad.push(`${l['name']}: no api_listener HCM`);
-    if (l['listener_filters'] !== undefined || l['use_original_dst'] !== undefined) bad.push(`${l['name']}: listener_filters/use_original_dst`);
+    if (l['listener_filters'] !== undefined || l['use_original_dst'] !== undefined)
+      bad.push(`${l['name']}: listener_filters/use_original_dst`);
     const filters = (hcm?.['http_filters'] as Json[] | undefined) ?? [];
     const names = filters.map((f) => f['name']);
     if (new Set(names).size !== names.length) bad.push(`${l['name']}: duplicate filter names`);
     filters.forEach((f, i) => {
       const type = (f['typed_config'] as Json | undefined)?.['@type'] as string;
-      if (!knownFilterTypes.has(type) && f['is_optional'] !== true) bad.push(`${l['name']}: unknown filter ${type}`);
-      if ((type === routerType) !== (i === filters.length - 1)) bad.push(`${l['name']}: router not (only) last`);
+      if (!knownFilterTypes.has(type) && f['is_optional'] !== true)
+        bad.push(`${l['name']}: unknown filter ${type}`);
+      if ((type === routerType) !== (i === filters.length - 1))
+        bad.push(`${l['name']}: router not (only) last`);
     });
     const source = ((hcm?.['rds'] as Json | undefined)?.['config_source'] as Json | undefined) ?? {};
-    if (source['ads'] === undefined && source['self'] === undefined) bad.push(`${l['name']}: rds config_source not ads/self`);
+    if (source['ads'] === undefined && source['self'] === undefined)
+      bad.push(`${l['name']}: rds config_source not ads/self`);
   }
   for (const rc of values(set, XdsTypeUrl.routeConfiguration)) {
     for (const vh of (rc['virtual_hosts'] as Json[] | undefined) ?? []) {
       for (const d of vh['domains'] as string[]) {
         const stars = d.split('*').length - 1;
-        if (stars > 1 || (stars === 1 && !d.startsWith('*') && !d.endsWith('*'))) bad.push(`${rc['name']}: domain ${d}`);
+        if (stars > 1 || (stars === 1 && !d.startsWith('*') && !d.endsWith('*')))
+          bad.push(`${rc['name']}: domain ${d}`);
       }
       for (const r of vh['routes'] as Json[]) {
         const m = r['match'] as Json;
         if (!['prefix', 'path', 'safe_regex'].some((k) => k in m)) bad.push(`${rc['name']}: path matcher`);
         const action = r['route'] as Json | undefined;
-        if (action === undefined && r['non_forwarding_action'] === undefined) bad.push(`${rc['name']}: action`);
-        if (action !== undefined && !['cluster', 'weighted_clusters', 'cluster_header'].some((k) => k in action)) bad.push(`${rc['name']}: cluster specifier`);
+        if (action === undefined && r['non_forwarding_action'] === undefined)
+          bad.push(`${rc['name']}: action`);
+        if (
+          action !== undefined &&
+          !['cluster', 'weighted_clusters', 'cluster_header'].some((k) => k in action)
+        )
+          bad.push(`${rc['name']}: cluster specifier`);
         const retry = action?.['retry_policy'] as Json | undefined;
-        if (retry !== undefined && ((retry['num_retries'] as number | undefined) ?? 1) < 1) bad.push(`${rc['name']}: num_retries`);
-        if (retry?.['retry_back_off'] !== undefined && (retry['retry_back_off'] as Json)['base_interval'] === undefined) bad.push(`${rc['name']}: base_interval`);
+        if (retry !== undefined && ((retry['num_retries'] as number | undefined) ?? 1) < 1)
+          bad.push(`${rc['name']}: num_retries`);
+        if (
+          retry?.['retry_back_off'] !== undefined &&
+          (retry['retry_back_off'] as Json)['base_interval'] === undefined
+        )
+          bad.push(`${rc['name']}: base_interval`);
       }
     }
   }
   for (const c of values(set, XdsTypeUrl.cluster)) {
     if (c['type'] !== 'EDS') bad.push(`${c['name']}: type ${c['type']}`);
-    if (((c['eds_cluster_config'] as Json)['eds_config'] as Json)['ads'] === undefined) bad.push(`${c['name']}: eds_config not ads`);
-    if (c['lb_policy'] !== undefined && c['lb_policy'] !== 'RING_HASH') bad.push(`${c['name']}: lb_policy ${c['lb_policy']}`);
-    if (c['outlier_detection'] !== undefined) bad.push(`${c['name']}: outlier_detection (grpcgen never sets it)`);
+    if (((c['eds_cluster_config'] as Json)['eds_config'] as Json)['ads'] === undefined)
+      bad.push(`${c['name']}: eds_config not ads`);
+    if (c['lb_policy'] !== undefined && c['lb_policy'] !== 'RING_HASH')
+      bad.push(`${c['name']}: lb_policy ${c['lb_policy']}`);
+    if (c['outlier_detection'] !== undefined)
+      bad.push(`${c['name']}: outlier_detection (grpcgen never sets it)`);
   }
   for (const cla of values(set, XdsTypeUrl.clusterLoadAssignment)) {
     const priorities = new Set<number>();
@@ -94,17 +115,19 @@ function grpcViolations(set: XdsResourceSet): string[] {
       const p = (g['priority'] as number | undefined) ?? 0;
       priorities.add(p);
       if (g['locality'] === undefined) bad.push(`${cla['cluster_name']}: locality missing`);
-      if (typeof g['load_balancing_weight'] !== 'number' || (g['load_balancing_weight'] as number) < 1) bad.push(`${cla['cluster_name']}: unweighted locality`);
+      if (typeof g['load_balancing_weight'] !== 'number' || (g['load_balancing_weight'] as number) < 1)
+        bad.push(`${cla['cluster_name']}: unweighted locality`);
       const key = `${p}|${JSON.stringify(g['locality'])}`;
       if (localities.has(key)) bad.push(`${cla['cluster_name']}: locality twice in a priority`);
       localities.add(key);
       for (const e of g['lb_endpoints'] as Json[]) {
-        const sa = (((e['endpoint'] as Json)['address'] as Json)['socket_address'] as Json);
+        const sa = ((e['endpoint'] as Json)['address'] as Json)['socket_address'] as Json;
         const address = `${sa['address']}:${sa['port_value']}`;
         if (!/^\d+\.\d+\.\d+\.\d+$/.test(sa['address'] as string)) bad.push(`${address}: not an IP literal`);
         if (addresses.has(address)) bad.push(`${address}: duplicate`);
         addresses.add(address);
-        if (e['health_status'] !== undefined && e['health_status'] !== 'HEALTHY') bad.push(`${address}: health ${e['health_status']}`);
+        if (e['health_status'] !== undefined && e['health_status'] !== 'HEALTHY')
+          bad.push(`${address}: health ${e['health_status']}`);
       }
     }
     const sorted = [...priorities].sort((a, b) => a - b);
@@ -129,7 +152,10 @@ function grpcJsXdsErrors(set: XdsResourceSet): string[] {
     assert.ok(decoder);
     for (const [name, resource] of resources) {
       const any = encodeAnyJson(resource as Json);
-      const result = decoder.decode(context as never, { type_url: any.type_url, value: Buffer.from(any.value) } as never);
+      const result = decoder.decode(
+        context as never,
+        { type_url: any.type_url, value: Buffer.from(any.value) } as never,
+      );
       if (result.error !== undefined) errors.push(`${name}: ${result.error}`);
     }
   }
@@ -139,29 +165,60 @@ function grpcJsXdsErrors(set: XdsResourceSet): string[] {
 test('a proxyless gRPC client gets api_listeners for the FQDN and its namespace short forms, routed by RDS', () => {
   const set = resourcesWith();
   const names = [...(set.get(XdsTypeUrl.listener)?.keys() ?? [])].filter((n) => n.includes('mockb'));
-  assert.deepEqual(names.sort(), ['mockb.default.svc.cluster.local:8000', 'mockb.default.svc:8000', 'mockb.default:8000', 'mockb:8000'].sort());
-  const hcm = ((set.get(XdsTypeUrl.listener)?.get('mockb:8000') as Json)['api_listener'] as Json)['api_listener'] as Json;
-  assert.deepEqual(hcm['rds'], { config_source: { ads: {} }, route_config_name: 'outbound|8000||mockb.default.svc.cluster.local' });
-  const route = set.get(XdsTypeUrl.routeConfiguration)?.get('outbound|8000||mockb.default.svc.cluster.local') as Json;
-  const vh = (route['virtual_hosts'] as Json[]).find((v) => v['name'] === 'mockb.default.svc.cluster.local:8000') as Json;
+  assert.deepEqual(
+    names.sort(),
+    [
+      'mockb.default.svc.cluster.local:8000',
+      'mockb.default.svc:8000',
+      'mockb.default:8000',
+      'mockb:8000',
+    ].sort(),
+  );
+  const hcm = ((set.get(XdsTypeUrl.listener)?.get('mockb:8000') as Json)['api_listener'] as Json)[
+    'api_listener'
+  ] as Json;
+  assert.deepEqual(hcm['rds'], {
+    config_source: { ads: {} },
+    route_config_name: 'outbound|8000||mockb.default.svc.cluster.local',
+  });
+  const route = set
+    .get(XdsTypeUrl.routeConfiguration)
+    ?.get('outbound|8000||mockb.default.svc.cluster.local') as Json;
+  const vh = (route['virtual_hosts'] as Json[]).find(
+    (v) => v['name'] === 'mockb.default.svc.cluster.local:8000',
+  ) as Json;
   assert.ok((vh['domains'] as string[]).includes('mockb:8000'), 'gRPC matches the authority with its port');
 });
 
 test('gRPC clusters are EDS with the default round robin and no outlier detection, even with the seed DestinationRule', () => {
-  const cluster = resourcesWith().get(XdsTypeUrl.cluster)?.get('outbound|8000||mockb.default.svc.cluster.local') as Json;
+  const cluster = resourcesWith()
+    .get(XdsTypeUrl.cluster)
+    ?.get('outbound|8000||mockb.default.svc.cluster.local') as Json;
   assert.deepEqual(cluster, {
     '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
     name: 'outbound|8000||mockb.default.svc.cluster.local',
     type: 'EDS',
-    eds_cluster_config: { service_name: 'outbound|8000||mockb.default.svc.cluster.local', eds_config: { ads: {} } },
+    eds_cluster_config: {
+      service_name: 'outbound|8000||mockb.default.svc.cluster.local',
+      eds_config: { ads: {} },
+    },
     alt_stat_name: 'outbound|8000||mockb.default.svc.cluster.local;',
   });
 });
 
 test('gRPC assignments follow the DestinationRule failover with contiguous priorities, every locality weighted', () => {
-  const cla = resourcesWith().get(XdsTypeUrl.clusterLoadAssignment)?.get('outbound|8000||mockb.default.svc.cluster.local') as Json;
-  const byZone = Object.fromEntries((cla['endpoints'] as Json[]).map((g) => [(g['locality'] as Json)['zone'], g['priority'] ?? 0]));
-  assert.deepEqual(byZone, { 'ap-northeast-1a': 0, 'ap-northeast-1b': 1, 'cn-hangzhou-h': 2, 'cn-hangzhou-k': 2 });
+  const cla = resourcesWith()
+    .get(XdsTypeUrl.clusterLoadAssignment)
+    ?.get('outbound|8000||mockb.default.svc.cluster.local') as Json;
+  const byZone = Object.fromEntries(
+    (cla['endpoints'] as Json[]).map((g) => [(g['locality'] as Json)['zone'], g['priority'] ?? 0]),
+  );
+  assert.deepEqual(byZone, {
+    'ap-northeast-1a': 0,
+    'ap-northeast-1b': 1,
+    'cn-hangzhou-h': 2,
+    'cn-hangzhou-k': 2,
+  });
 });
 
 const scenarios: ReadonlyArray<[string, () => XdsResourceSet]> = [
@@ -177,7 +234,11 @@ const scenarios: ReadonlyArray<[string, () => XdsResourceSet]> = [
               host: 'mockb',
               trafficPolicy: {
                 outlierDetection: { consecutive5xxErrors: 2 },
-                loadBalancer: { localityLbSetting: { failoverPriority: ['topology.kubernetes.io/region', 'topology.kubernetes.io/zone'] } },
+                loadBalancer: {
+                  localityLbSetting: {
+                    failoverPriority: ['topology.kubernetes.io/region', 'topology.kubernetes.io/zone'],
+                  },
+                },
               },
               subsets: [{ name: 'east', labels: { locality: 'cn-hangzhou-h' } }],
             }),
@@ -218,10 +279,15 @@ test('the rule walker and the real decoders catch what grpc-js-xds rejects', () 
   const set = resourcesWith();
   const bad = new Map(set);
   const cluster = set.get(XdsTypeUrl.cluster)?.get('outbound|8000||mockb.default.svc.cluster.local') as Json;
-  bad.set(XdsTypeUrl.cluster, new Map([[cluster['name'] as string, { ...cluster, lb_policy: 'LEAST_REQUEST' } as never]]));
+  bad.set(
+    XdsTypeUrl.cluster,
+    new Map([[cluster['name'] as string, { ...cluster, lb_policy: 'LEAST_REQUEST' } as never]]),
+  );
   bad.set(XdsTypeUrl.clusterLoadAssignment, new Map());
   bad.set(XdsTypeUrl.listener, new Map());
   bad.set(XdsTypeUrl.routeConfiguration, new Map());
-  assert.deepEqual(grpcViolations(bad), ['outbound|8000||mockb.default.svc.cluster.local: lb_policy LEAST_REQUEST']);
+  assert.deepEqual(grpcViolations(bad), [
+    'outbound|8000||mockb.default.svc.cluster.local: lb_policy LEAST_REQUEST',
+  ]);
   assert.equal(grpcJsXdsErrors(bad).length, 1);
 });

@@ -18,7 +18,10 @@ const mockb = 'outbound|8000||mockb.default.svc.cluster.local';
 const defaults = { clusterId: 'cluster-2', network: '' };
 
 function mockaProxyIn1a() {
-  const workload = [...registry.workloads.values()].find((w) => w.clusterId === 'cluster-2' && w.labels['app'] === 'mocka' && w.locality.zone === 'ap-northeast-1a');
+  const workload = [...registry.workloads.values()].find(
+    (w) =>
+      w.clusterId === 'cluster-2' && w.labels['app'] === 'mocka' && w.locality.zone === 'ap-northeast-1a',
+  );
   assert.ok(workload, 'the seed has a mocka pod in ap-northeast-1a');
   return resolveProxyContext(sidecarNode(workload.name, workload.address, 'cluster-2'), registry, defaults);
 }
@@ -27,14 +30,20 @@ type Json = Record<string, unknown>;
 
 function priorityByZone(cla: Json): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const g of cla['endpoints'] as Json[]) out[(g['locality'] as Json)['zone'] as string] = (g['priority'] as number | undefined) ?? 0;
+  for (const g of cla['endpoints'] as Json[])
+    out[(g['locality'] as Json)['zone'] as string] = (g['priority'] as number | undefined) ?? 0;
   return out;
 }
 
 test('the mocka-ap-northeast-1a proxy gets mockb with the seed DestinationRule translated field by field and panic mode off', () => {
   const proxy = mockaProxyIn1a();
   assert.equal(proxy.locality.zone, 'ap-northeast-1a');
-  const { resources } = new Translator().translate({ registry, istio: seedIstio(true), mesh: defaultMeshConfig, proxy });
+  const { resources } = new Translator().translate({
+    registry,
+    istio: seedIstio(true),
+    mesh: defaultMeshConfig,
+    proxy,
+  });
   const cluster = resources.get(XdsTypeUrl.cluster)?.get(mockb);
   assert.ok(cluster);
   assert.deepEqual(cluster['outlier_detection'], {
@@ -63,9 +72,19 @@ test('the mocka-ap-northeast-1a proxy gets mockb with the seed DestinationRule t
 
 test('with the DestinationRule the assignment puts ap-northeast-1a at 0, ap-northeast-1b at 1 and both cn-hangzhou zones at 2', () => {
   const proxy = mockaProxyIn1a();
-  const { resources, explanation } = new Translator().translate({ registry, istio: seedIstio(true), mesh: defaultMeshConfig, proxy });
+  const { resources, explanation } = new Translator().translate({
+    registry,
+    istio: seedIstio(true),
+    mesh: defaultMeshConfig,
+    proxy,
+  });
   const cla = resources.get(XdsTypeUrl.clusterLoadAssignment)?.get(mockb) as Json;
-  assert.deepEqual(priorityByZone(cla), { 'ap-northeast-1a': 0, 'ap-northeast-1b': 1, 'cn-hangzhou-h': 2, 'cn-hangzhou-k': 2 });
+  assert.deepEqual(priorityByZone(cla), {
+    'ap-northeast-1a': 0,
+    'ap-northeast-1b': 1,
+    'cn-hangzhou-h': 2,
+    'cn-hangzhou-k': 2,
+  });
   for (const g of cla['endpoints'] as Json[]) assert.equal(g['load_balancing_weight'], 1);
   assert.equal(explanation.assignments.get(mockb)?.mode, 'failover');
   assert.match(explanation.assignments.get(mockb)?.reason ?? '', /destination-rule\/mockb/);
@@ -73,9 +92,19 @@ test('with the DestinationRule the assignment puts ap-northeast-1a at 0, ap-nort
 
 test('without the DestinationRule every endpoint is at priority 0 and the cluster has no outlier detection', () => {
   const proxy = mockaProxyIn1a();
-  const { resources, explanation } = new Translator().translate({ registry, istio: seedIstio(false), mesh: defaultMeshConfig, proxy });
+  const { resources, explanation } = new Translator().translate({
+    registry,
+    istio: seedIstio(false),
+    mesh: defaultMeshConfig,
+    proxy,
+  });
   const cla = resources.get(XdsTypeUrl.clusterLoadAssignment)?.get(mockb) as Json;
-  assert.deepEqual(priorityByZone(cla), { 'ap-northeast-1a': 0, 'ap-northeast-1b': 0, 'cn-hangzhou-h': 0, 'cn-hangzhou-k': 0 });
+  assert.deepEqual(priorityByZone(cla), {
+    'ap-northeast-1a': 0,
+    'ap-northeast-1b': 0,
+    'cn-hangzhou-h': 0,
+    'cn-hangzhou-k': 0,
+  });
   const cluster = resources.get(XdsTypeUrl.cluster)?.get(mockb) as Json;
   assert.equal(cluster['outlier_detection'], undefined);
   assert.deepEqual(cluster['common_lb_config'], {});
@@ -83,19 +112,43 @@ test('without the DestinationRule every endpoint is at priority 0 and the cluste
 });
 
 test('a proxy in cn-hangzhou-k sees its own zone first: priorities are relative to each proxy', () => {
-  const workload = [...registry.workloads.values()].find((w) => w.labels['app'] === 'mocka' && w.locality.zone === 'cn-hangzhou-k');
+  const workload = [...registry.workloads.values()].find(
+    (w) => w.labels['app'] === 'mocka' && w.locality.zone === 'cn-hangzhou-k',
+  );
   assert.ok(workload);
-  const proxy = resolveProxyContext(sidecarNode(workload.name, workload.address, 'cluster-1'), registry, defaults);
-  const { resources } = new Translator().translate({ registry, istio: seedIstio(true), mesh: defaultMeshConfig, proxy });
+  const proxy = resolveProxyContext(
+    sidecarNode(workload.name, workload.address, 'cluster-1'),
+    registry,
+    defaults,
+  );
+  const { resources } = new Translator().translate({
+    registry,
+    istio: seedIstio(true),
+    mesh: defaultMeshConfig,
+    proxy,
+  });
   const cla = resources.get(XdsTypeUrl.clusterLoadAssignment)?.get(mockb) as Json;
-  assert.deepEqual(priorityByZone(cla), { 'cn-hangzhou-k': 0, 'cn-hangzhou-h': 1, 'ap-northeast-1a': 2, 'ap-northeast-1b': 2 });
+  assert.deepEqual(priorityByZone(cla), {
+    'cn-hangzhou-k': 0,
+    'cn-hangzhou-h': 1,
+    'ap-northeast-1a': 2,
+    'ap-northeast-1b': 2,
+  });
 });
 
 test('the sidecar gets the HTTP-proxy listener, the http_proxy routes per host:port, and an inbound listener on its pod IP', () => {
   const proxy = mockaProxyIn1a();
-  const { resources } = new Translator().translate({ registry, istio: seedIstio(true), mesh: defaultMeshConfig, proxy });
+  const { resources } = new Translator().translate({
+    registry,
+    istio: seedIstio(true),
+    mesh: defaultMeshConfig,
+    proxy,
+  });
   const listeners = resources.get(XdsTypeUrl.listener);
-  assert.deepEqual([...(listeners?.keys() ?? [])].sort(), ['127.0.0.1_15001', `${proxy.ipAddresses[0]}_8000`].sort());
+  assert.deepEqual(
+    [...(listeners?.keys() ?? [])].sort(),
+    ['127.0.0.1_15001', `${proxy.ipAddresses[0]}_8000`].sort(),
+  );
   const route = resources.get(XdsTypeUrl.routeConfiguration)?.get('http_proxy') as Json;
   const vhosts = route['virtual_hosts'] as Json[];
   const b = vhosts.find((v) => v['name'] === 'mockb.default.svc.cluster.local:8000') as Json;
@@ -117,7 +170,10 @@ test('the sidecar gets the HTTP-proxy listener, the http_proxy routes per host:p
       retry_host_predicate: [
         {
           name: 'envoy.retry_host_predicates.previous_hosts',
-          typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' },
+          typed_config: {
+            '@type':
+              'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
+          },
         },
       ],
       host_selection_retry_max_attempts: 5,
@@ -126,9 +182,12 @@ test('the sidecar gets the HTTP-proxy listener, the http_proxy routes per host:p
   assert.equal((vhosts.at(-1) as Json)['name'], 'block_all');
   const inbound = resources.get(XdsTypeUrl.cluster)?.get('inbound|8000||') as Json;
   assert.equal(inbound['type'], 'STATIC');
-  assert.deepEqual(((((inbound['load_assignment'] as Json)['endpoints'] as Json[])[0] as Json)['lb_endpoints'] as Json[])[0], {
-    endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 8000 } } },
-  });
+  assert.deepEqual(
+    ((((inbound['load_assignment'] as Json)['endpoints'] as Json[])[0] as Json)['lb_endpoints'] as Json[])[0],
+    {
+      endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 8000 } } },
+    },
+  );
 });
 
 test('the ingress gateway gets a listener on the Service target port and the seed VirtualService routes to mocka:8000', () => {
@@ -139,10 +198,17 @@ test('the ingress gateway gets a listener on the Service target port and the see
   const proxy = resolveProxyContext(node, registry, defaults);
   assert.equal(proxy.type, 'router');
   assert.equal(proxy.labels['istio'], 'ingressgateway');
-  const { resources, explanation } = new Translator().translate({ registry, istio: seedIstio(true), mesh: defaultMeshConfig, proxy });
+  const { resources, explanation } = new Translator().translate({
+    registry,
+    istio: seedIstio(true),
+    mesh: defaultMeshConfig,
+    proxy,
+  });
   const listener = resources.get(XdsTypeUrl.listener)?.get(`${gatewayPodIp}_8080`) as Json;
   assert.ok(listener, 'the Gateway port 80 maps to the gateway Service target port 8080');
-  const hcm = ((((listener['filter_chains'] as Json[])[0] as Json)['filters'] as Json[])[0] as Json)['typed_config'] as Json;
+  const hcm = ((((listener['filter_chains'] as Json[])[0] as Json)['filters'] as Json[])[0] as Json)[
+    'typed_config'
+  ] as Json;
   assert.equal((hcm['rds'] as Json)['route_config_name'], 'http.8080');
   assert.equal(hcm['use_remote_address'], true);
   assert.equal(hcm['server_name'], 'istio-envoy');
@@ -154,21 +220,35 @@ test('the ingress gateway gets a listener on the Service target port and the see
   const r = ((vhosts[0] as Json)['routes'] as Json[])[0] as Json;
   assert.equal(r['name'], 'test');
   assert.equal((r['route'] as Json)['cluster'], 'outbound|8000||mocka.default.svc.cluster.local');
-  assert.deepEqual(r['metadata'], { filter_metadata: { istio: { config: '/apis/networking.istio.io/v1/namespaces/default/virtual-service/demoapp-vs' } } });
+  assert.deepEqual(r['metadata'], {
+    filter_metadata: {
+      istio: { config: '/apis/networking.istio.io/v1/namespaces/default/virtual-service/demoapp-vs' },
+    },
+  });
   assert.ok(resources.get(XdsTypeUrl.cluster)?.has('outbound|8000||mocka.default.svc.cluster.local'));
-  assert.deepEqual(explanation.routes.get('http.8080')?.map((ref) => `${ref.kind}/${ref.name}`), ['Gateway/mocka', 'VirtualService/demoapp-vs']);
+  assert.deepEqual(
+    explanation.routes.get('http.8080')?.map((ref) => `${ref.kind}/${ref.name}`),
+    ['Gateway/mocka', 'VirtualService/demoapp-vs'],
+  );
 });
 
 test('every resource of the sidecar and the gateway is canonical proto JSON, consistent, and accepted by the proxy builders', () => {
   const translator = new Translator();
   const gateway = resolveProxyContext(
-    { id: `router~${gatewayPodIp}~istio-ingressgateway-7d4f8b9c6-abcde.istio-system~istio-system.svc.cluster.local` },
+    {
+      id: `router~${gatewayPodIp}~istio-ingressgateway-7d4f8b9c6-abcde.istio-system~istio-system.svc.cluster.local`,
+    },
     registry,
     defaults,
   );
   for (const withRules of [true, false]) {
     for (const proxy of [mockaProxyIn1a(), gateway]) {
-      const { resources } = translator.translate({ registry, istio: seedIstio(withRules), mesh: defaultMeshConfig, proxy });
+      const { resources } = translator.translate({
+        registry,
+        istio: seedIstio(withRules),
+        mesh: defaultMeshConfig,
+        proxy,
+      });
       assert.ok(assertCanonicalProtoJson(resources) > 8);
       assertProxyAccepts(resources);
     }

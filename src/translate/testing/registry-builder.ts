@@ -22,7 +22,13 @@ export interface ServiceDescription {
   readonly name: string;
   readonly namespace?: string;
   /** Default: one port 8000 named `http`. */
-  readonly ports?: readonly { name: string; port: number; targetPort?: number; appProtocol?: string; protocol?: 'TCP' | 'UDP' }[];
+  readonly ports?: readonly {
+    name: string;
+    port: number;
+    targetPort?: number;
+    appProtocol?: string;
+    protocol?: 'TCP' | 'UDP';
+  }[];
   /** Clusters that have the Service, with its ClusterIP there (default: every cluster a pod uses). */
   readonly clusterIPs?: Readonly<Record<string, string>>;
   readonly selector?: Readonly<Record<string, string>>;
@@ -104,7 +110,9 @@ export class RegistryBuilder {
         ...(p.appProtocol === undefined ? {} : { appProtocol: p.appProtocol }),
       }));
       const selector = svc.selector ?? { app: svc.name };
-      const inClusters = svc.clusterIPs ?? Object.fromEntries([...clusterIds].sort().map((c, i) => [c, `10.96.${i}.${services.size + 10}`]));
+      const inClusters =
+        svc.clusterIPs ??
+        Object.fromEntries([...clusterIds].sort().map((c, i) => [c, `10.96.${i}.${services.size + 10}`]));
       const clusters = new Map<string, ServiceInCluster>();
       for (const [clusterId, clusterIP] of Object.entries(inClusters)) {
         clusters.set(clusterId, {
@@ -117,7 +125,15 @@ export class RegistryBuilder {
           ...(svc.trafficDistribution === undefined ? {} : { trafficDistribution: svc.trafficDistribution }),
         });
       }
-      services.set(hostname, { hostname, namespace: ns, name: svc.name, kind: 'kubernetes', ports, clusters, exportTo: svc.exportTo ?? ['*'] });
+      services.set(hostname, {
+        hostname,
+        namespace: ns,
+        name: svc.name,
+        kind: 'kubernetes',
+        ports,
+        clusters,
+        exportTo: svc.exportTo ?? ['*'],
+      });
       const list: MeshEndpoint[] = [];
       for (const pod of this.pods) {
         if ((pod.namespace ?? 'default') !== ns || !clusters.has(pod.clusterId)) continue;
@@ -152,12 +168,18 @@ export class RegistryBuilder {
       services,
       endpoints,
       workloads,
-      clusters: [...clusterIds].sort().map((clusterId) => ({ clusterId, network: '', hasSynced: true, isConnected: true })),
+      clusters: [...clusterIds]
+        .sort()
+        .map((clusterId) => ({ clusterId, network: '', hasSynced: true, isConnected: true })),
     };
   }
 
   private locality(pod: PodDescription) {
-    return makeLocality(pod.region ?? (pod.zone === undefined ? '' : regionOfZone(pod.zone)), pod.zone ?? '', pod.subZone ?? '');
+    return makeLocality(
+      pod.region ?? (pod.zone === undefined ? '' : regionOfZone(pod.zone)),
+      pod.zone ?? '',
+      pod.subZone ?? '',
+    );
   }
 }
 
@@ -175,8 +197,24 @@ function augment(pod: PodDescription, locality: ReturnType<typeof makeLocality>)
 type Kind = ConfigEntry<unknown>['kind'];
 
 /** One Istio resource as the config store holds it. */
-export function configEntry<Spec>(kind: Kind, name: string, namespace: string, spec: Spec, creationTimestamp = '2025-01-01T00:00:00Z'): ConfigEntry<Spec> {
-  return { kind, name, namespace, clusterId: 'cluster-1', creationTimestamp, resourceVersion: '1', labels: {}, annotations: {}, spec };
+export function configEntry<Spec>(
+  kind: Kind,
+  name: string,
+  namespace: string,
+  spec: Spec,
+  creationTimestamp = '2025-01-01T00:00:00Z',
+): ConfigEntry<Spec> {
+  return {
+    kind,
+    name,
+    namespace,
+    clusterId: 'cluster-1',
+    creationTimestamp,
+    resourceVersion: '1',
+    labels: {},
+    annotations: {},
+    spec,
+  };
 }
 
 export interface IstioDescription {

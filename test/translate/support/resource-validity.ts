@@ -35,8 +35,14 @@ export function assertProxyAccepts(set: XdsResourceSet): void {
   const clusters = set.get(XdsTypeUrl.cluster) ?? new Map();
   const knownClusters = new Set(clusters.keys());
   for (const [name, c] of clusters) buildCluster(c, { path: `clusters[${name}]` });
-  for (const [name, l] of set.get(XdsTypeUrl.listener) ?? []) buildListener(l, { path: `listeners[${name}]` }, { knownClusters });
+  for (const [name, l] of set.get(XdsTypeUrl.listener) ?? [])
+    buildListener(l, { path: `listeners[${name}]` }, { knownClusters });
   for (const [name, r] of set.get(XdsTypeUrl.routeConfiguration) ?? [])
-    buildRouteConfiguration(r, { path: `routes[${name}]` }, { knownClusters, validateClustersByDefault: true });
-  for (const [name, a] of set.get(XdsTypeUrl.clusterLoadAssignment) ?? []) buildClusterLoadAssignment(a, { path: `assignments[${name}]` });
+    buildRouteConfiguration(
+      r,
+      { path: `routes[${name}]` },
+      { knownClusters, validateClustersByDefault: true },
+    );
+  for (const [name, a] of set.get(XdsTypeUrl.clusterLoadAssignment) ?? [])
+    buildClusterLoadAssignment(a, { path: `assignments[${name}]` });
 }

@@ -8,7 +8,11 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import type { ConfigEntry, IstioConfigSnapshot } from '../../../src/istio/istio-config.js';
 import type { RegistrySnapshot } from '../../../src/registry/mesh-model.js';
-import { configEntry, istioSnapshot, RegistryBuilder } from '../../../src/translate/testing/registry-builder.js';
+import {
+  configEntry,
+  istioSnapshot,
+  RegistryBuilder,
+} from '../../../src/translate/testing/registry-builder.js';
 
 const seedDir = '/work/shared/seed';
 
@@ -42,7 +46,10 @@ export function seedRegistry(): RegistrySnapshot {
         ips[clusterId] = `10.${96 + c}.0.${[...services.keys()].indexOf(m.metadata.name) + 10}`;
       }
       if (m.kind === 'Deployment') {
-        const template = (m.spec['template'] as { metadata: { labels: Record<string, string> }; spec: { nodeSelector: Record<string, string> } });
+        const template = m.spec['template'] as {
+          metadata: { labels: Record<string, string> };
+          spec: { nodeSelector: Record<string, string> };
+        };
         const zone = template.spec.nodeSelector['topology.kubernetes.io/zone'] as string;
         n++;
         b.pod({
@@ -79,7 +86,13 @@ export function seedRegistry(): RegistrySnapshot {
 
 /** The seed's Gateway and VirtualService (same in both files), with or without destination-rules.yaml. */
 export function seedIstio(withDestinationRules: boolean): IstioConfigSnapshot {
-  const entry = (m: Manifest): ConfigEntry<unknown> => configEntry(m.kind as ConfigEntry<unknown>['kind'], m.metadata.name, m.metadata.namespace ?? 'default', m.spec);
+  const entry = (m: Manifest): ConfigEntry<unknown> =>
+    configEntry(
+      m.kind as ConfigEntry<unknown>['kind'],
+      m.metadata.name,
+      m.metadata.namespace ?? 'default',
+      m.spec,
+    );
   const app = manifests('cluster-2-app.yaml');
   return istioSnapshot({
     gateways: app.filter((m) => m.kind === 'Gateway').map(entry),
@@ -92,6 +105,10 @@ export function sidecarNode(pod: string, ip: string, clusterId: string): unknown
   return {
     id: `sidecar~${ip}~${pod}.default~default.svc.cluster.local`,
     locality: {},
-    metadata: { CLUSTER_ID: clusterId, NAMESPACE: 'default', WORKLOAD_NAME: pod.split('-').slice(0, 3).join('-') },
+    metadata: {
+      CLUSTER_ID: clusterId,
+      NAMESPACE: 'default',
+      WORKLOAD_NAME: pod.split('-').slice(0, 3).join('-'),
+    },
   };
 }
