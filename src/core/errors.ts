@@ -62,4 +62,5 @@ export const ErrorCode = {
   listenerBind: 'SPILLWAY_ERR_LISTENER_BIND',
   kubeDataCorrupt: 'SPILLWAY_ERR_KUBE_DATA_CORRUPT',
   kubeDataDirInUse: 'SPILLWAY_ERR_KUBE_DATA_DIR_IN_USE',
+  translateNodeInvalid: 'SPILLWAY_ERR_TRANSLATE_NODE_INVALID',
 } as const;

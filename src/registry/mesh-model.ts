@@ -79,6 +79,11 @@ export interface MeshEndpoint {
   readonly network: string;
   readonly namespace: string;
   readonly podName?: string;
+  /**
+   * The workload the pod belongs to (its Deployment, from owner references), Istio's
+   * `IstioEndpoint.WorkloadName`; used in the endpoint's telemetry metadata. Defaults to the pod name.
+   */
+  readonly workloadName?: string;
   readonly nodeName?: string;
   readonly serviceAccount?: string;
   readonly health: EndpointHealth;
