@@ -62,4 +62,7 @@ export const ErrorCode = {
   listenerBind: 'SPILLWAY_ERR_LISTENER_BIND',
   kubeDataCorrupt: 'SPILLWAY_ERR_KUBE_DATA_CORRUPT',
   kubeDataDirInUse: 'SPILLWAY_ERR_KUBE_DATA_DIR_IN_USE',
+  xdsServerBind: 'SPILLWAY_ERR_XDS_SERVER_BIND',
+  xdsResourceInvalid: 'SPILLWAY_ERR_XDS_RESOURCE_INVALID',
+  xdsProxyRefused: 'SPILLWAY_ERR_XDS_PROXY_REFUSED',
 } as const;
