@@ -148,6 +148,10 @@ export class SotwSession implements XdsSession {
       this.convergence.nacked();
       this.options.events.onNack(typeUrl, nack);
       kind = 'nack';
+    } else if (state.isNacked && request.versionInfo !== state.versionSent) {
+      // Same nonce, no error, but the client still runs the version before the rejected one:
+      // a subscription change after a NACK, not an ACK of the rejected version.
+      kind = 'subscription';
     } else {
       state.versionAcked = request.versionInfo;
       state.ackedAtWallMs = wall;
