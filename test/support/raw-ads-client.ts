@@ -202,7 +202,11 @@ export class H2SotwStream {
   }
 
   ack(response: DecodedResponse): void {
-    this.send({ type_url: response.typeUrl, version_info: response.versionInfo, response_nonce: response.nonce });
+    this.send({
+      type_url: response.typeUrl,
+      version_info: response.versionInfo,
+      response_nonce: response.nonce,
+    });
   }
 
   close(): void {

@@ -40,7 +40,11 @@ describe('ADS server protocol (raw gRPC client)', () => {
     await waitFor(`the ACK of ${typeUrl} ${version}`, () =>
       server
         .connectedProxies()
-        .some((p) => p.proxyKey === proxyKey && p.types.some((t) => t.typeUrl === typeUrl && t.versionAcked === version)),
+        .some(
+          (p) =>
+            p.proxyKey === proxyKey &&
+            p.types.some((t) => t.typeUrl === typeUrl && t.versionAcked === version),
+        ),
     );
   }
 
@@ -54,7 +58,8 @@ describe('ADS server protocol (raw gRPC client)', () => {
       address: '127.82.1.1:0',
       clock: new SystemClock(),
       onProxyConnected: ({ node }) => {
-        if (node.id.startsWith('unknown')) throw new ProxyRefusedError(`no pod is known as ${node.id}`, grpc.status.NOT_FOUND);
+        if (node.id.startsWith('unknown'))
+          throw new ProxyRefusedError(`no pod is known as ${node.id}`, grpc.status.NOT_FOUND);
         if (node.id.startsWith('broken')) throw new Error('registry unavailable');
         // Tests choose the proxy key through metadata so several streams can share a set.
         const key = node.metadata['KEY'];
@@ -142,7 +147,13 @@ describe('ADS server protocol (raw gRPC client)', () => {
     await acked('p-wild', CDS, cds.versionInfo);
     server.setResources(
       'p-wild',
-      resourceSet(cluster('c1'), cluster('c2', 'other'), listener('l1', 'r'), listener('l2', 'r'), route('r', 'c1')),
+      resourceSet(
+        cluster('c1'),
+        cluster('c2', 'other'),
+        listener('l1', 'r'),
+        listener('l2', 'r'),
+        route('r', 'c1'),
+      ),
     );
     const update = await s.next();
     assert.equal(update.typeUrl, CDS);
@@ -269,7 +280,10 @@ describe('ADS server protocol (raw gRPC client)', () => {
     const padding = 'x'.repeat(20_000);
     const bigSet = (generation: number): ReturnType<typeof resourceSet> =>
       resourceSet(
-        ...Array.from({ length: 10 }, (_, i) => ({ ...cluster(`big-${i}`), alt_stat_name: `${padding}-${generation}` })),
+        ...Array.from({ length: 10 }, (_, i) => ({
+          ...cluster(`big-${i}`),
+          alt_stat_name: `${padding}-${generation}`,
+        })),
       );
     server.setResources('p-slow', bigSet(0));
     server.setResources('p-fast', resourceSet(cluster('f')));
@@ -289,11 +303,18 @@ describe('ADS server protocol (raw gRPC client)', () => {
       server.setResources('p-fast', resourceSet(cluster('f', `f-${generation}`)));
       const update = await fast.next();
       const service = (update.resources[0]?.['eds_cluster_config'] as { service_name: string }).service_name;
-      assert.equal(service, `f-${generation}`, 'the fast client follows every change while the slow one is stuck');
+      assert.equal(
+        service,
+        `f-${generation}`,
+        'the fast client follows every change while the slow one is stuck',
+      );
       fast.ack(update);
     }
     const slowPushes = (): number =>
-      server.connectedProxies().find((p) => p.proxyKey === 'p-slow')?.types.find((t) => t.typeUrl === CDS)?.pushes ?? 0;
+      server
+        .connectedProxies()
+        .find((p) => p.proxyKey === 'p-slow')
+        ?.types.find((t) => t.typeUrl === CDS)?.pushes ?? 0;
     // The initial response plus at most the 4 responses allowed in flight.
     assert.ok(slowPushes() <= 5, `responses written to the stuck stream: ${slowPushes()}`);
     slow.resume();
@@ -352,10 +373,21 @@ describe('ADS server lifecycle', () => {
 
   test('a second server on a bound port fails with SPILLWAY_ERR_XDS_SERVER_BIND; a malformed address too', async () => {
     const clock = new SystemClock();
-    const first = new AdsServer({ address: '127.82.1.3:0', clock, onProxyConnected: () => ({ proxyKey: 'x' }) });
+    const first = new AdsServer({
+      address: '127.82.1.3:0',
+      clock,
+      onProxyConnected: () => ({ proxyKey: 'x' }),
+    });
     await first.start();
-    const second = new AdsServer({ address: first.address, clock, onProxyConnected: () => ({ proxyKey: 'x' }) });
-    await assert.rejects(second.start(), (err: Error & { code?: string }) => err.code === 'SPILLWAY_ERR_XDS_SERVER_BIND');
+    const second = new AdsServer({
+      address: first.address,
+      clock,
+      onProxyConnected: () => ({ proxyKey: 'x' }),
+    });
+    await assert.rejects(
+      second.start(),
+      (err: Error & { code?: string }) => err.code === 'SPILLWAY_ERR_XDS_SERVER_BIND',
+    );
     const third = new AdsServer({ address: 'no-port', clock, onProxyConnected: () => ({ proxyKey: 'x' }) });
     await assert.rejects(third.start(), /not host:port/);
     await second.close();
