@@ -47,3 +47,15 @@ test('delta: unsubscribing a name never subscribed is a harmless no-op', () => {
   assert.deepEqual(change.added, ['r']);
   assert.deepEqual(change.removed, []);
 });
+
+test('SotW: repeating the list changes nothing; "*" repeated after a legacy wildcard still ends the legacy meaning', () => {
+  const s = new TypeSubscription(XdsTypeUrl.cluster);
+  s.replace([]);
+  assert.deepEqual(s.replace(['*']), { added: [], removed: [], wildcardChanged: false });
+  s.replace([]);
+  assert.equal(s.isWildcard, false, 'after an explicit "*", an empty list unsubscribes');
+  const named = new TypeSubscription(XdsTypeUrl.clusterLoadAssignment);
+  named.replace(['a', 'b']);
+  assert.deepEqual(named.replace(['b', 'a']), { added: [], removed: [], wildcardChanged: false });
+  assert.deepEqual(named.replace(['a', 'a']).removed, ['b']);
+});

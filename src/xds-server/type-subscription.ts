@@ -18,11 +18,14 @@ export interface SubscriptionChange {
   readonly wildcardChanged: boolean;
 }
 
+const unchanged: SubscriptionChange = Object.freeze({ added: [], removed: [], wildcardChanged: false });
+
 export class TypeSubscription {
   readonly allowsWildcard: boolean;
   isWildcard = false;
   readonly names = new Set<string>();
   private hasNamedAny = false;
+  private lastList: readonly string[] | undefined;
 
   constructor(readonly typeUrl: string) {
     this.allowsWildcard = isFullStateType(typeUrl);
@@ -35,6 +38,8 @@ export class TypeSubscription {
 
   /** State of the world: the request's `resource_names` replace the subscription. */
   replace(resourceNames: readonly string[]): SubscriptionChange {
+    if (this.isSameList(resourceNames)) return unchanged;
+    this.lastList = resourceNames;
     const wasWildcard = this.isWildcard;
     const next = new Set<string>();
     let wildcard = false;
@@ -91,6 +96,14 @@ export class TypeSubscription {
       if (this.names.delete(name)) removed.push(name);
     }
     return { added, removed, wildcardChanged: wasWildcard !== this.isWildcard };
+  }
+
+  /** Every ACK repeats the list as it was: recognise that without allocating. */
+  private isSameList(resourceNames: readonly string[]): boolean {
+    const last = this.lastList;
+    if (last === undefined || last.length !== resourceNames.length) return false;
+    for (let i = 0; i < last.length; i++) if (last[i] !== resourceNames[i]) return false;
+    return true;
   }
 
   describe(): { readonly wildcard: boolean; readonly names: readonly string[] } {
