@@ -62,7 +62,11 @@ export class XdsClientProcess {
     };
     const child = spawn(process.execPath, [script, target, adminHost], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(config) },
+      env: {
+        ...process.env,
+        GRPC_XDS_BOOTSTRAP_CONFIG: JSON.stringify(config),
+        SPILLWAY_XDS_ECHO_CLIENT: '1',
+      },
     });
     let resolveAdmin: (address: string) => void = () => undefined;
     let rejectAdmin: (err: Error) => void = () => undefined;
