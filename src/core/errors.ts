@@ -63,4 +63,7 @@ export const ErrorCode = {
   kubeDataCorrupt: 'SPILLWAY_ERR_KUBE_DATA_CORRUPT',
   kubeDataDirInUse: 'SPILLWAY_ERR_KUBE_DATA_DIR_IN_USE',
   translateNodeInvalid: 'SPILLWAY_ERR_TRANSLATE_NODE_INVALID',
+  xdsServerBind: 'SPILLWAY_ERR_XDS_SERVER_BIND',
+  xdsResourceInvalid: 'SPILLWAY_ERR_XDS_RESOURCE_INVALID',
+  xdsProxyRefused: 'SPILLWAY_ERR_XDS_PROXY_REFUSED',
 } as const;

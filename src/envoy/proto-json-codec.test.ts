@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { decodeAnyJson, decodeProtoJson, encodeAnyJson, encodeProtoJson } from './proto-json-codec.js';
+import {
+  decodeAnyJson,
+  decodeProtoJson,
+  encodeAnyJson,
+  encodeProtoJson,
+  encodeProtoObject,
+} from './proto-json-codec.js';
 import { validateResource } from './proto-json-validator.js';
 import { XdsTypeUrl } from './xds-resource.js';
 
@@ -160,4 +166,21 @@ test('unknown fields and unknown Any types are refused rather than dropped', () 
     () => encodeAnyJson({ '@type': 'type.googleapis.com/no.such.Type' }),
     /unknown protobuf message type/,
   );
+});
+
+test('an Any of an unknown type inside a peer message: strict decoding throws, opaqueUnknownAny keeps its bytes', () => {
+  const bytes = encodeProtoObject('google.rpc.Status', {
+    code: 3,
+    message: 'bad',
+    details: [{ type_url: 'type.googleapis.com/nowhere.Found', value: new Uint8Array([8, 1]) }],
+  });
+  assert.throws(
+    () => decodeProtoJson('google.rpc.Status', bytes),
+    /unknown protobuf message type nowhere.Found/,
+  );
+  assert.deepEqual(decodeProtoJson('google.rpc.Status', bytes, { opaqueUnknownAny: true }), {
+    code: 3,
+    message: 'bad',
+    details: [{ '@type': 'type.googleapis.com/nowhere.Found', value: 'CAE=' }],
+  });
 });
