@@ -4,7 +4,14 @@
  * gets a fresh channel with its own subchannel pool, so grpc-js's internal reconnect backoff never
  * stacks on Envoy's (the state machine owns the backoff).
  */
-import { Client, credentials, Metadata, status as grpcStatus, type ClientDuplexStream } from '@grpc/grpc-js';
+import {
+  Client,
+  connectivityState,
+  credentials,
+  Metadata,
+  status as grpcStatus,
+  type ClientDuplexStream,
+} from '@grpc/grpc-js';
 import { createLogger } from '../../core/logger.js';
 import type { SocketAddress } from '../config/cluster-config.js';
 import type { AdsStream, AdsStreamCallbacks, AdsTransport } from './ads-transport.js';
@@ -80,6 +87,22 @@ export class GrpcAdsTransport implements AdsTransport {
       if (this.client === client) this.client = undefined;
       callbacks.onClose({ code, details });
     };
+    // Envoy sets connected_state when the stream starts; here, once the HTTP/2 connection is up
+    // (the server may have nothing to send yet), or at the latest with the first headers.
+    const channel = client.getChannel();
+    const watch = (state: connectivityState): void => {
+      try {
+        channel.watchConnectivityState(state, Infinity, () => {
+          if (isDone) return;
+          const next = channel.getConnectivityState(false);
+          if (next === connectivityState.READY) connected();
+          else if (next !== connectivityState.SHUTDOWN) watch(next);
+        });
+      } catch {
+        // The channel is already shut down.
+      }
+    };
+    watch(channel.getConnectivityState(false));
     call.on('metadata', connected);
     call.on('data', (bytes: Buffer) => {
       if (isDone) return;
