@@ -6,50 +6,12 @@ import { encodeAnyJson } from '../../envoy/proto-json-codec.js';
 import { XdsTypeUrl } from '../../envoy/xds-resource.js';
 import { StatsStore } from '../stats/stats-store.js';
 import { AdsMux, truncateErrorDetail, type WatchCallbacks } from './ads-mux.js';
-import type { AdsStream, AdsStreamCallbacks, AdsTransport } from './ads-transport.js';
+import { FakeAdsTransport } from './ads-transport-fake.js';
 import type { DecodedResource, DiscoveryRequestMessage } from './discovery-messages.js';
 
 const CDS = XdsTypeUrl.cluster;
 const EDS = XdsTypeUrl.clusterLoadAssignment;
 const LDS = XdsTypeUrl.listener;
-
-class FakeStream implements AdsStream {
-  readonly sent: DiscoveryRequestMessage[] = [];
-  isClosed = false;
-  constructor(readonly callbacks: AdsStreamCallbacks) {}
-  send(request: DiscoveryRequestMessage): void {
-    this.sent.push(request);
-  }
-  close(): void {
-    this.isClosed = true;
-  }
-  respond(typeUrl: string, versionInfo: string, nonce: string, resources: Record<string, unknown>[]): void {
-    this.callbacks.onResponse({
-      versionInfo,
-      typeUrl,
-      nonce,
-      resources: resources.map((r) => encodeAnyJson({ '@type': typeUrl, ...r })),
-    });
-  }
-  fail(code = 14, details = 'connection refused'): void {
-    this.callbacks.onClose({ code, details });
-  }
-}
-
-class FakeTransport implements AdsTransport {
-  readonly streams: FakeStream[] = [];
-  open(callbacks: AdsStreamCallbacks): AdsStream {
-    const stream = new FakeStream(callbacks);
-    this.streams.push(stream);
-    return stream;
-  }
-  close(): void {}
-  get current(): FakeStream {
-    const stream = this.streams.at(-1);
-    assert.ok(stream !== undefined, 'no stream opened');
-    return stream;
-  }
-}
 
 /** A Random returning the values given, then 0. */
 function scripted(values: number[]): Random {
@@ -58,7 +20,7 @@ function scripted(values: number[]): Random {
 
 interface Harness {
   readonly mux: AdsMux;
-  readonly transport: FakeTransport;
+  readonly transport: FakeAdsTransport;
   readonly clock: FakeClock;
   readonly stats: StatsStore;
   /** Waits until every queued response was processed. */
@@ -66,7 +28,7 @@ interface Harness {
 }
 
 function harness(options: { setNodeOnFirstMessageOnly?: boolean; random?: Random } = {}): Harness {
-  const transport = new FakeTransport();
+  const transport = new FakeAdsTransport();
   const clock = new FakeClock();
   const stats = new StatsStore();
   const mux = new AdsMux({
