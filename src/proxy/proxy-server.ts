@@ -319,6 +319,12 @@ export class ProxyServer {
     );
     (active as { listener: HttpListener }).listener = listener;
     await listener.start();
+    if (this.initState === 'DRAINING') {
+      // The server began closing while this listener was binding (an xDS update in flight).
+      await listener.close(0);
+      await hcm.close();
+      return;
+    }
     const bound = listener.boundAddress();
     // Envoy's listener stat prefix: `listener.<address>_<port>.`, tagged `listener_address` (Istio).
     const scope = this.stats.root

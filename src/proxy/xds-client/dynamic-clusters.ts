@@ -27,6 +27,7 @@ import type { ClusterManager } from '../upstream/cluster-manager.js';
 import type { AdsMux } from './ads-mux.js';
 import type { DecodedResource } from './discovery-messages.js';
 import { buildOrReject, ResourceRejection, type ResourceErrorState } from './resource-rejection.js';
+import { ExclusiveTimers } from './exclusive-timers.js';
 import { StateCondition } from './state-condition.js';
 import { SubscriptionStats } from './subscription-stats.js';
 
@@ -78,12 +79,15 @@ export class DynamicClusters {
   private readonly cdsStats: SubscriptionStats;
   private readonly edsStats = new Map<string, SubscriptionStats>();
   private readonly condition = new StateCondition();
+  private readonly timers: ExclusiveTimers;
   private isCdsInitialFetchDone = false;
+  private isClosed = false;
   private cdsVersion = '';
 
   constructor(private readonly deps: DynamicClustersDeps) {
     this.staticClusters = new Map(deps.staticClusters.map((c) => [c.name, c]));
     this.cdsStats = new SubscriptionStats(deps.stats.scope('cluster_manager').scope('cds'));
+    this.timers = new ExclusiveTimers(deps.clock, deps.mux);
   }
 
   get cdsVersionInfo(): string {
@@ -106,12 +110,10 @@ export class DynamicClusters {
       this.staticPending.add(cluster.name);
       const timeoutMs = cluster.edsConfig?.initialFetchTimeoutMs ?? 0;
       if (timeoutMs > 0) {
-        this.deps.clock.setTimer(timeoutMs, () => {
-          void this.deps.mux.runExclusive(() => {
-            if (!this.staticPending.delete(cluster.name)) return;
-            this.statsFor(cluster).fetchTimedOut();
-            this.condition.changed();
-          });
+        this.timers.set(timeoutMs, () => {
+          if (!this.staticPending.delete(cluster.name)) return;
+          this.statsFor(cluster).fetchTimedOut();
+          this.condition.changed();
         });
       }
     }
@@ -132,21 +134,20 @@ export class DynamicClusters {
       onConnectionFailure: () => this.cdsStats.connectionFailure(),
     });
     if (cds.initialFetchTimeoutMs > 0) {
-      this.deps.clock.setTimer(cds.initialFetchTimeoutMs, () => {
-        void this.deps.mux.runExclusive(() => {
-          if (this.isCdsInitialFetchDone) return;
-          this.cdsStats.fetchTimedOut();
-          this.isCdsInitialFetchDone = true;
-          this.condition.changed();
-        });
+      this.timers.set(cds.initialFetchTimeoutMs, () => {
+        if (this.isCdsInitialFetchDone) return;
+        this.cdsStats.fetchTimedOut();
+        this.isCdsInitialFetchDone = true;
+        this.condition.changed();
       });
     }
     await this.condition.waitFor(() => this.isCdsInitialFetchDone && this.warming.size === 0);
   }
 
-  /** Stops warming timers (the proxy is shutting down). */
+  /** Stops the timers; nothing is applied any more (the proxy is shutting down). */
   close(): void {
-    for (const w of this.warming.values()) w.timer?.cancel();
+    this.isClosed = true;
+    this.timers.close();
   }
 
   private statsFor(config: ClusterConfig): SubscriptionStats {
@@ -194,7 +195,7 @@ export class DynamicClusters {
       if (config.type === 'EDS') {
         this.startWarming(applied);
         edsClustersChanged = true;
-      } else {
+      } else if (!this.isClosed) {
         await this.deps.clusterManager.addOrUpdate(config, { addedViaApi: true });
         this.active.set(config.name, applied);
       }
@@ -228,11 +229,7 @@ export class DynamicClusters {
     const name = applied.config.name;
     const timeoutMs = applied.config.edsConfig?.initialFetchTimeoutMs ?? 0;
     const timer =
-      timeoutMs > 0
-        ? this.deps.clock.setTimer(timeoutMs, () => {
-            void this.deps.mux.runExclusive(() => this.onWarmingTimeout(name, applied));
-          })
-        : undefined;
+      timeoutMs > 0 ? this.timers.set(timeoutMs, () => this.onWarmingTimeout(name, applied)) : undefined;
     this.warming.set(name, { ...applied, timer });
   }
 
@@ -261,6 +258,7 @@ export class DynamicClusters {
   }
 
   private async activate(warming: WarmingCluster, assignment: ClusterLoadAssignmentConfig): Promise<void> {
+    if (this.isClosed) return;
     warming.timer?.cancel();
     this.warming.delete(warming.config.name);
     await this.deps.clusterManager.addOrUpdate(warming.config, { assignment, addedViaApi: true });
@@ -352,7 +350,7 @@ export class DynamicClusters {
         } else {
           const cluster = this.deps.clusterManager.get(config.name);
           // An update changes membership in place; outlier state of persisting hosts stays (ADR 0005).
-          await cluster?.setLoadAssignment(assignment);
+          if (!this.isClosed) await cluster?.setLoadAssignment(assignment);
           this.staticPending.delete(config.name);
         }
       }

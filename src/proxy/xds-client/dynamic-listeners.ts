@@ -29,6 +29,7 @@ import type { AdsMux } from './ads-mux.js';
 import type { DecodedResource } from './discovery-messages.js';
 import { sameResource, type AppliedResource } from './dynamic-clusters.js';
 import { buildOrReject, ResourceRejection, type ResourceErrorState } from './resource-rejection.js';
+import { ExclusiveTimers } from './exclusive-timers.js';
 import { StateCondition } from './state-condition.js';
 import { SubscriptionStats } from './subscription-stats.js';
 
@@ -75,8 +76,9 @@ export class DynamicListeners {
   private readonly managerScope: StatsScope;
   private readonly rdsStats = new Map<string, RdsStats>();
   private readonly condition = new StateCondition();
-  private readonly timers = new Set<Timer>();
+  private readonly timers: ExclusiveTimers;
   private isServing = false;
+  private isClosed = false;
   private isLdsInitialFetchDone = false;
   private ldsVersion = '';
 
@@ -84,6 +86,7 @@ export class DynamicListeners {
     this.staticByName = new Map(deps.staticListeners.map((l) => [l.name, l]));
     this.managerScope = deps.stats.scope('listener_manager');
     this.ldsStats = new SubscriptionStats(this.managerScope.scope('lds'));
+    this.timers = new ExclusiveTimers(deps.clock, deps.mux);
     for (const name of ['listener_added', 'listener_modified', 'listener_removed', 'listener_create_failure'])
       this.managerScope.counter(name);
     this.managerScope.gauge('total_listeners_warming');
@@ -103,7 +106,7 @@ export class DynamicListeners {
       if (listener.hcm.rdsRouteConfigName === undefined || source === undefined) continue;
       this.staticWarming.add(listener.name);
       if (source.initialFetchTimeoutMs > 0) {
-        this.setTimer(source.initialFetchTimeoutMs, () => {
+        this.timers.set(source.initialFetchTimeoutMs, () => {
           if (!this.staticWarming.delete(listener.name)) return;
           this.statsForRoute(listener).subscription.fetchTimedOut();
           this.condition.changed();
@@ -119,7 +122,7 @@ export class DynamicListeners {
         onConnectionFailure: () => this.ldsStats.connectionFailure(),
       });
       if (lds.initialFetchTimeoutMs > 0) {
-        this.setTimer(lds.initialFetchTimeoutMs, () => {
+        this.timers.set(lds.initialFetchTimeoutMs, () => {
           if (this.isLdsInitialFetchDone) return;
           this.ldsStats.fetchTimedOut();
           this.isLdsInitialFetchDone = true;
@@ -136,26 +139,17 @@ export class DynamicListeners {
 
   /** Binds the static listeners and the dynamic ones that warmed; from now on updates apply at once. */
   async startServing(): Promise<void> {
+    if (this.isClosed) return;
     this.isServing = true;
     for (const listener of this.deps.staticListeners)
       await this.deps.target.addOrUpdateListener(this.withRoutes(listener));
     for (const applied of [...this.active.values()]) await this.bind(applied);
   }
 
+  /** Stops the timers; nothing is bound any more (the proxy is shutting down). */
   close(): void {
-    for (const timer of this.timers) timer.cancel();
-    this.timers.clear();
-    for (const w of this.warming.values()) w.timer?.cancel();
-  }
-
-  /** Runs `fn` exclusively after `delayMs` (timers never interleave with responses). */
-  private setTimer(delayMs: number, fn: () => Promise<void> | void): Timer {
-    const timer = this.deps.clock.setTimer(delayMs, () => {
-      this.timers.delete(timer);
-      void this.deps.mux.runExclusive(fn);
-    });
-    this.timers.add(timer);
-    return timer;
+    this.isClosed = true;
+    this.timers.close();
   }
 
   /** The listener with its connection manager's RDS routes filled in, when known. */
@@ -230,7 +224,7 @@ export class DynamicListeners {
     const timeoutMs = applied.config.hcm.rdsConfigSource?.initialFetchTimeoutMs ?? 0;
     const timer =
       timeoutMs > 0
-        ? this.setTimer(timeoutMs, async () => {
+        ? this.timers.set(timeoutMs, async () => {
             const warming = this.warming.get(applied.config.name);
             if (warming === undefined || warming.json !== applied.json) return;
             this.statsForRoute(applied.config).subscription.fetchTimedOut();
@@ -260,6 +254,7 @@ export class DynamicListeners {
    * (`listener_create_failure`); the update was already accepted, so there is nothing to NACK.
    */
   private async bind(applied: AppliedResource<ListenerConfig>): Promise<void> {
+    if (this.isClosed) return;
     try {
       await this.deps.target.addOrUpdateListener(this.withRoutes(applied.config));
     } catch (err) {
