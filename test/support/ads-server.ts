@@ -19,7 +19,12 @@ import {
   type ServerDuplexStream,
   type ServiceDefinition,
 } from '@grpc/grpc-js';
-import { decodeProtoJson, encodeAnyJson, encodeProtoObject } from '../../src/envoy/proto-json-codec.js';
+import {
+  decodeProtoJson,
+  encodeAnyJson,
+  encodeProtoObject,
+  type EncodedAny,
+} from '../../src/envoy/proto-json-codec.js';
 import { isFullStateType, xdsPushOrder, XdsTypeUrl } from '../../src/envoy/xds-resource.js';
 
 export interface AdsResources {
@@ -139,6 +144,31 @@ export class AdsServer {
         const typeStream = stream.types.get(typeUrl);
         if (typeStream !== undefined) this.respond(stream, typeUrl, typeStream);
       }
+    }
+  }
+
+  /** Misbehaving server: writes raw bytes as a response message on every open stream. */
+  sendRawMessage(bytes: Uint8Array): void {
+    for (const stream of this.streams) stream.call.write(Buffer.from(bytes));
+  }
+
+  /** Misbehaving server: a response whose resources are the given encoded `Any`s, as they are. */
+  sendRawResources(typeUrl: string, version: string, resources: readonly EncodedAny[]): void {
+    for (const stream of this.streams) {
+      const typeStream = stream.types.get(typeUrl);
+      if (typeStream === undefined) continue;
+      const nonce = String(++this.nextNonce);
+      typeStream.lastNonce = nonce;
+      stream.call.write(
+        Buffer.from(
+          encodeProtoObject('envoy.service.discovery.v3.DiscoveryResponse', {
+            version_info: version,
+            resources: [...resources],
+            type_url: typeUrl,
+            nonce,
+          }),
+        ),
+      );
     }
   }
 

@@ -98,4 +98,25 @@ describe('when the control plane is away', () => {
     await waitFor('b to receive traffic', async () => (await httpGet(`${url}/`)).body === 'b');
     assert.ok(ads.acks(XdsTypeUrl.clusterLoadAssignment).some((r) => r.versionInfo === 'v2'));
   });
+
+  test('a misbehaving server never takes the proxy down: a resource it cannot decode is NACKed, garbage resets the stream', async () => {
+    ads.sendRawResources(XdsTypeUrl.cluster, 'v3', [
+      { type_url: XdsTypeUrl.cluster, value: new Uint8Array([0x0a, 0xff, 0x01]) },
+    ]);
+    const nack = await waitFor('the NACK of the undecodable cluster', () =>
+      ads.nacks(XdsTypeUrl.cluster).find((r) => r.versionInfo === 'v2'),
+    );
+    assert.match(nack.errorDetail?.message ?? '', /^resources\[0\]: /);
+    const streams = new Set(ads.requests.map((r) => r.streamId));
+    ads.sendRawMessage(new Uint8Array([0xff, 0xff, 0xff, 0xff]));
+    await waitFor(
+      'the proxy to open a new stream',
+      () => ads.requests.some((r) => !streams.has(r.streamId)),
+      { timeoutMs: 40_000 },
+    );
+    assert.equal(proxy.run.child.exitCode, null, 'still running');
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add((await httpGet(`${url}/`)).body);
+    assert.deepEqual([...seen].sort(), ['a', 'b']);
+  });
 });

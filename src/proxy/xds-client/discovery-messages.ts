@@ -60,7 +60,9 @@ export function encodeDiscoveryRequest(request: DiscoveryRequestMessage): Uint8A
 export function decodeDiscoveryResponse(bytes: Uint8Array): DiscoveryResponseMessage {
   const type = lookupMessageType(responseType);
   if (type === undefined) throw new Error(`unknown message type ${responseType}`);
-  const object = type.toObject(type.decode(bytes), { longs: String, enums: String, bytes: Uint8Array });
+  // A plain view, not the Buffer gRPC delivers: protobufjs's Buffer reader clamps truncated fields.
+  const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const object = type.toObject(type.decode(plain), { longs: String, enums: String, bytes: Uint8Array });
   const resources =
     (object['resources'] as Array<{ type_url?: string; value?: Uint8Array }> | undefined) ?? [];
   return {
