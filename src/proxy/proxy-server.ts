@@ -1,8 +1,10 @@
 /**
  * One running proxy: clusters, listeners with their HTTP connection managers, the admin interface and
- * the server-level stats, assembled from a validated Envoy bootstrap. `applyResources` is the config
- * swap path (used by the xDS client): listeners, routes and clusters are replaced without dropping
- * requests in flight, and hosts that persist keep their outlier state.
+ * the server-level stats, assembled from a validated Envoy bootstrap. `applyResources` replaces full
+ * sets; the xDS client (`xds-client/`, loaded only with `dynamic_resources.ads_config`) uses the
+ * per-resource paths (`addOrUpdateListener`, `drainListener`, `applyRouteConfiguration`, the cluster
+ * manager). Either way requests in flight are not dropped and hosts that persist keep their outlier
+ * state.
  */
 import { SystemClock, type Clock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
