@@ -184,3 +184,12 @@ test('an Any of an unknown type inside a peer message: strict decoding throws, o
     details: [{ '@type': 'type.googleapis.com/nowhere.Found', value: 'CAE=' }],
   });
 });
+
+test('a truncated message is an error even when it arrives in a Node Buffer (protobufjs would clamp it)', () => {
+  // Field 1 (name) says 255 bytes follow, but only 1 does; the bytes sit inside a larger Buffer.
+  const pool = Buffer.alloc(64, 0x61);
+  pool.set([0x0a, 0xff, 0x01, 0x61], 10);
+  const value = pool.subarray(10, 14);
+  assert.throws(() => decodeAnyJson({ type_url: XdsTypeUrl.cluster, value }), /index out of range/);
+  assert.throws(() => decodeProtoJson('envoy.config.cluster.v3.Cluster', value), /index out of range/);
+});

@@ -284,12 +284,25 @@ export function encodeProtoJson(typeName: string, json: Json): Uint8Array {
 }
 
 /**
+ * protobufjs reads a Node `Buffer` with its BufferReader, which clamps a string or bytes field that
+ * runs past the end instead of failing; the plain Uint8Array reader throws. Wire bytes from a peer
+ * (gRPC hands out Buffers) are read through a plain view so that truncated input is an error.
+ */
+function strictBytes(bytes: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
+}
+
+/**
  * Decodes wire bytes of message `typeName` to proto3 JSON (fields at their defaults are left out).
  * Throws on bytes that are not a valid encoding.
  */
 export function decodeProtoJson(typeName: string, bytes: Uint8Array, options: DecodeOptions = strict): Json {
   const type = requireType(typeName);
-  const object = type.toObject(type.decode(bytes), { longs: String, enums: String, bytes: Uint8Array });
+  const object = type.toObject(type.decode(strictBytes(bytes)), {
+    longs: String,
+    enums: String,
+    bytes: Uint8Array,
+  });
   return objectToMessage(type, object, options) as Json;
 }
 
@@ -312,7 +325,11 @@ export function encodeAnyJson(json: Json): EncodedAny {
 export function decodeAnyJson(any: EncodedAny, options: DecodeOptions = strict): Json & { '@type': string } {
   const typeName = typeNameFromUrl(any.type_url);
   const type = requireType(typeName);
-  const object = type.toObject(type.decode(any.value), { longs: String, enums: String, bytes: Uint8Array });
+  const object = type.toObject(type.decode(strictBytes(any.value)), {
+    longs: String,
+    enums: String,
+    bytes: Uint8Array,
+  });
   const json = objectToMessage(type, object, options);
   if (typeName.startsWith('google.protobuf.') && !isRecord(json))
     return { '@type': any.type_url, value: json };
