@@ -62,4 +62,6 @@ export const ErrorCode = {
   listenerBind: 'SPILLWAY_ERR_LISTENER_BIND',
   kubeDataCorrupt: 'SPILLWAY_ERR_KUBE_DATA_CORRUPT',
   kubeDataDirInUse: 'SPILLWAY_ERR_KUBE_DATA_DIR_IN_USE',
+  kubeconfigInvalid: 'SPILLWAY_ERR_KUBE_KUBECONFIG_INVALID',
+  istioConfigRejected: 'SPILLWAY_ERR_ISTIO_CONFIG_REJECTED',
 } as const;
