@@ -146,8 +146,16 @@ export class KubeClusterWatch {
   }
 
   private emitObject(event: KubeObjectEvent): void {
-    // A throwing listener is caught (and counted) by the informer that delivered the event.
-    for (const listener of this.objectListeners) listener(event);
+    // Every listener hears the event; a failure is rethrown afterwards for the informer to log and count.
+    let failure: { error: unknown } | undefined;
+    for (const listener of this.objectListeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
   }
 
   private emitState(): void {
