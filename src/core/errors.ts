@@ -66,4 +66,6 @@ export const ErrorCode = {
   xdsServerBind: 'SPILLWAY_ERR_XDS_SERVER_BIND',
   xdsResourceInvalid: 'SPILLWAY_ERR_XDS_RESOURCE_INVALID',
   xdsProxyRefused: 'SPILLWAY_ERR_XDS_PROXY_REFUSED',
+  kubeconfigInvalid: 'SPILLWAY_ERR_KUBE_KUBECONFIG_INVALID',
+  istioConfigRejected: 'SPILLWAY_ERR_ISTIO_CONFIG_REJECTED',
 } as const;

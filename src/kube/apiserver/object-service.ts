@@ -45,6 +45,8 @@ export interface ServiceDeps {
   readonly store: ObjectStore;
   readonly clock: Clock;
   readonly random: Random;
+  /** False: Istio kinds are checked against their CRD only (no istiod validating webhook). */
+  readonly isIstioWebhookEnabled?: boolean;
 }
 
 const serverOwnedMeta = [
@@ -94,6 +96,7 @@ export class ObjectService {
       version,
       atVersion(object, resource, version),
       options.fieldValidation ?? 'Ignore',
+      { isIstioWebhookEnabled: this.deps.isIstioWebhookEnabled ?? true },
     );
     if (result.causes.length > 0) throw invalid(resource, object.metadata.name ?? '', result.causes);
     return result.warnings;

@@ -50,6 +50,12 @@ export interface ApiServerOptions {
   readonly runControllers?: boolean;
   readonly bookmarkIntervalMs?: number;
   readonly historyLimit?: number;
+  /**
+   * Istio's validating webhook (default on). Off, Istio kinds pass with only their CRD's schema and
+   * rules, as on a cluster where istiod's webhook is not installed - how a semantically invalid
+   * DestinationRule can reach a real cluster.
+   */
+  readonly isIstioWebhookEnabled?: boolean;
 }
 
 export interface RunningApiServer {
@@ -179,7 +185,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
     });
     for (const warning of store.recoveryWarnings) log.warn(warning);
-    const service = new ObjectService({ store, clock, random });
+    const service = new ObjectService({
+      store,
+      clock,
+      random,
+      ...(options.isIstioWebhookEnabled !== undefined
+        ? { isIstioWebhookEnabled: options.isIstioWebhookEnabled }
+        : {}),
+    });
     const deletion = new ObjectDeletion(service);
     const namespaces = resourceByPlural('namespaces');
     for (const name of initialNamespaces) {

@@ -29,7 +29,13 @@ export interface TestCluster {
 }
 
 export async function startTestCluster(
-  options: { address?: string; runControllers?: boolean; historyLimit?: number } = {},
+  options: {
+    address?: string;
+    runControllers?: boolean;
+    historyLimit?: number;
+    /** False: the API server checks Istio kinds against their CRD only (no istiod webhook). */
+    isIstioWebhookEnabled?: boolean;
+  } = {},
 ): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'spillway-kube-'));
   const dataDir = join(dir, 'data');
@@ -45,6 +51,9 @@ export async function startTestCluster(
       runControllers: options.runControllers ?? false,
       bookmarkIntervalMs: 200,
       ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
+      ...(options.isIstioWebhookEnabled !== undefined
+        ? { isIstioWebhookEnabled: options.isIstioWebhookEnabled }
+        : {}),
     });
   const cluster: TestCluster = {
     dir,

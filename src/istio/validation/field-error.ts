@@ -3,7 +3,6 @@
  * each has a type whose `reason` is the `StatusCause.reason` (`FieldValueRequired` ...) and whose
  * text starts the message ("Required value", "Invalid value: <value>: <detail>", ...).
  */
-import type { StatusCause } from '../kube-object.js';
 import { goValue } from './go-value.js';
 
 /** `field.ErrorType`: the cause reason and the text kube-apiserver prints for it. */
@@ -96,8 +95,15 @@ export function errorBody(error: FieldError): string {
   return body;
 }
 
+/** A Kubernetes `StatusCause` (`metav1.StatusCause`), as kube-apiserver puts it in a 422's `details.causes`. */
+export interface FieldErrorCause {
+  reason: string;
+  message: string;
+  field?: string;
+}
+
 /** The `StatusCause` kube-apiserver puts in a 422's `details.causes`. */
-export function toStatusCause(error: FieldError): StatusCause {
+export function toStatusCause(error: FieldError): FieldErrorCause {
   return { reason: errorTypes[error.type].reason, message: errorBody(error), field: error.field };
 }
 

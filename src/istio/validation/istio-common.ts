@@ -5,7 +5,7 @@
 import type { FieldError, FieldPath } from './field-error.js';
 import { invalid } from './field-error.js';
 import { isDurationAtLeast1ms } from './go-duration.js';
-import { isRecord } from './json-shape.js';
+import { isRecord } from '../../core/json-shape.js';
 
 const durationRuleMessage = 'must be a valid duration greater than 1ms';
 

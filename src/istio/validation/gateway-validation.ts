@@ -5,9 +5,8 @@
 import type { FieldError } from './field-error.js';
 import { FieldPath } from './field-error.js';
 import { webhookError } from './istio-common.js';
-import { namespacedHostError, portError } from './istio-host.js';
-import { arrayAt, has, isRecord, numberAt, recordAt, stringAt } from './json-shape.js';
-import { isDns1123Label } from './name-rules.js';
+import { isDns1123Label, namespacedHostError, portError } from './istio-host.js';
+import { arrayAt, has, isRecord, numberAt, recordAt, stringAt } from '../../core/json-shape.js';
 
 /** Protocols `protocol.Parse` knows (case-insensitive). */
 const protocols = [
@@ -29,7 +28,7 @@ const tlsProtocols = ['HTTPS', 'TLS'];
 export function validateGateway(name: string, spec: unknown): FieldError[] {
   const path = FieldPath.root('spec');
   const errs: FieldError[] = [];
-  if (isDns1123Label(name).length > 0)
+  if (!isDns1123Label(name))
     errs.push(
       webhookError(
         FieldPath.root('metadata').child('name'),

@@ -7,9 +7,8 @@
 import type { FieldError } from './field-error.js';
 import { FieldPath } from './field-error.js';
 import { checkDuration, checkPercent, webhookError } from './istio-common.js';
-import { wildcardDomainError } from './istio-host.js';
-import { arrayAt, boolAt, has, isRecord, numberAt, recordAt, stringAt } from './json-shape.js';
-import { isDns1123Label } from './name-rules.js';
+import { isDns1123Label, wildcardDomainError } from './istio-host.js';
+import { arrayAt, boolAt, has, isRecord, numberAt, recordAt, stringAt } from '../../core/json-shape.js';
 
 export function validateDestinationRule(spec: unknown): FieldError[] {
   const path = FieldPath.root('spec');
@@ -31,7 +30,7 @@ export function validateDestinationRule(spec: unknown): FieldError[] {
     if (names.has(name)) errs.push(webhookError(p.child('name'), name, `duplicate subset names: ${name}`));
     names.add(name);
     if (name === '') errs.push(webhookError(p.child('name'), name, 'subset name cannot be empty'));
-    else if (isDns1123Label(name).length > 0)
+    else if (!isDns1123Label(name))
       errs.push(webhookError(p.child('name'), name, `subset name is invalid: ${name}`));
     if (has(subset, 'trafficPolicy'))
       validateTrafficPolicy(subset['trafficPolicy'], p.child('trafficPolicy'), errs);

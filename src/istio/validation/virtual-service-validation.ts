@@ -7,9 +7,8 @@
 import type { FieldError } from './field-error.js';
 import { FieldPath } from './field-error.js';
 import { checkDuration, webhookError } from './istio-common.js';
-import { fqdnError, portError, wildcardDomainError } from './istio-host.js';
-import { arrayAt, has, isRecord, numberAt, recordAt, stringAt } from './json-shape.js';
-import { isDns1123Label } from './name-rules.js';
+import { fqdnError, isDns1123Label, portError, wildcardDomainError } from './istio-host.js';
+import { arrayAt, has, isRecord, numberAt, recordAt, stringAt } from '../../core/json-shape.js';
 
 export function validateVirtualService(spec: unknown): FieldError[] {
   const path = FieldPath.root('spec');
@@ -99,8 +98,8 @@ function gatewayNameErrors(name: string): string[] {
   const gw = name.slice(slash + 1);
   const errs: string[] = [];
   if (ns === '' || gw === '') errs.push('config namespace and gateway name cannot be empty');
-  if (isDns1123Label(ns).length > 0) errs.push(`invalid value for namespace: ${JSON.stringify(ns)}`);
-  if (isDns1123Label(gw).length > 0) errs.push(`invalid value for gateway name: ${JSON.stringify(gw)}`);
+  if (!isDns1123Label(ns)) errs.push(`invalid value for namespace: ${JSON.stringify(ns)}`);
+  if (!isDns1123Label(gw)) errs.push(`invalid value for gateway name: ${JSON.stringify(gw)}`);
   return errs;
 }
 
@@ -244,7 +243,7 @@ function validateDestination(
   const hostError = host === '*' ? `invalid destination host ${host}` : wildcardDomainError(host);
   if (hostError !== undefined) errs.push(webhookError(path.child('host'), host, hostError));
   const subset = stringAt(destination, 'subset');
-  if (subset !== undefined && subset !== '' && isDns1123Label(subset).length > 0)
+  if (subset !== undefined && subset !== '' && !isDns1123Label(subset))
     errs.push(webhookError(path.child('subset'), subset, `subset name is invalid: ${subset}`));
   const port = numberAt(recordAt(destination, 'port'), 'number');
   if (port !== undefined) {

@@ -5,27 +5,38 @@
  * (`ValidateAuthorizationPolicy`), PeerAuthentication (`ValidatePeerAuthentication`) and
  * WorkloadEntry (`validateWorkloadEntry`, address and ports only).
  */
-import type { KubeObject } from '../kube-object.js';
 import { validateDestinationRule } from './destination-rule-validation.js';
 import type { FieldError } from './field-error.js';
 import { FieldPath } from './field-error.js';
 import { validateGateway } from './gateway-validation.js';
 import { isCrdRuleError, webhookError } from './istio-common.js';
 import { namespacedHostError, portError, wildcardDomainError } from './istio-host.js';
-import { arrayAt, has, isRecord, numberAt, recordAt, stringAt } from './json-shape.js';
+import { arrayAt, has, isRecord, numberAt, recordAt, stringAt } from '../../core/json-shape.js';
 import { validateVirtualService } from './virtual-service-validation.js';
+
+/** An Istio resource as JSON: what the checks read of it. */
+export interface IstioObject {
+  readonly kind: string;
+  readonly metadata: { readonly name?: string; readonly [key: string]: unknown };
+  readonly [key: string]: unknown;
+}
 
 /**
  * The CRD's duration rules (checked by kube-apiserver during validation) and Istio's webhook
  * (admission, after validation passed): when a CRD rule fails, only those errors are reported.
+ * Without the webhook (`isWebhookEnabled: false`, a cluster where istiod's validating webhook is not
+ * installed) only the CRD rules apply.
  */
-export function validateIstioSemantics(object: KubeObject): FieldError[] {
+export function validateIstioSemantics(
+  object: IstioObject,
+  options: { isWebhookEnabled?: boolean } = {},
+): FieldError[] {
   const errors = webhookAndRuleErrors(object);
   const ruleErrors = errors.filter(isCrdRuleError);
-  return ruleErrors.length > 0 ? ruleErrors : errors;
+  return ruleErrors.length > 0 || options.isWebhookEnabled === false ? ruleErrors : errors;
 }
 
-function webhookAndRuleErrors(object: KubeObject): FieldError[] {
+function webhookAndRuleErrors(object: IstioObject): FieldError[] {
   const spec = object['spec'];
   switch (object.kind) {
     case 'DestinationRule':

@@ -1,11 +1,16 @@
 /**
  * Istio's host and port checks (`istio/istio` `pkg/config/validation/agent`: `ValidateWildcardDomain`,
- * `ValidateFQDN`, `ValidatePort`; `pkg/config/labels.IsWildcardDNS1123Label`). Each returns the
- * error text or undefined.
+ * `ValidateFQDN`, `ValidatePort`; `pkg/config/labels.IsWildcardDNS1123Label`, `IsDNS1123Label`).
+ * Each returns the error text or undefined.
  */
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const wildcardLabel = /^(\*|(\*|\*-)?[a-z0-9]([-a-z0-9]*[a-z0-9])?)$/;
+
+/** `labels.IsDNS1123Label`: at most 63 characters of `[a-z0-9-]`, alphanumeric at both ends. */
+export function isDns1123Label(value: string): boolean {
+  return value.length <= 63 && dns1123Label.test(value);
+}
 
 function preconditions(name: string): string | undefined {
   if (name.length > 255) return `domain name ${JSON.stringify(name)} too long (max 255)`;

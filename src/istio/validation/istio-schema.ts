@@ -16,7 +16,7 @@ import * as securityV1 from '@kubernetes-models/istio/security.istio.io/v1';
 import * as securityV1beta1 from '@kubernetes-models/istio/security.istio.io/v1beta1';
 import type { FieldError } from './field-error.js';
 import { FieldPath, invalid, notSupported, required, typeInvalid } from './field-error.js';
-import { isRecord } from './json-shape.js';
+import { isRecord } from '../../core/json-shape.js';
 
 interface ModelClass {
   prototype: { validate(): void };
