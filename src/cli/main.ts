@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { registerApiServerCommand } from './apiserver-command.js';
+import { registerControlPlaneCommand } from './control-plane-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerProxyCommand } from './proxy-command.js';
 
@@ -16,5 +17,6 @@ program
 registerProxyCommand(program);
 registerDemoCommand(program);
 registerApiServerCommand(program);
+registerControlPlaneCommand(program);
 
 await program.parseAsync(process.argv);
