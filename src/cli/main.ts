@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerApiServerCommand } from './apiserver-command.js';
 import { registerControlPlaneCommand } from './control-plane-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerLabNodeAgentCommand } from './lab-node-agent-command.js';
 import { registerProxyCommand } from './proxy-command.js';
 
 const program = new Command();
@@ -18,5 +19,7 @@ registerProxyCommand(program);
 registerDemoCommand(program);
 registerApiServerCommand(program);
 registerControlPlaneCommand(program);
+// The supervisor's `registerLabCommand(program)` returns this `lab` command once it is merged.
+registerLabNodeAgentCommand(program.command('lab').description('Run a multi-cluster mesh on this machine.'));
 
 await program.parseAsync(process.argv);

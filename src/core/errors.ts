@@ -68,4 +68,6 @@ export const ErrorCode = {
   xdsProxyRefused: 'SPILLWAY_ERR_XDS_PROXY_REFUSED',
   kubeconfigInvalid: 'SPILLWAY_ERR_KUBE_KUBECONFIG_INVALID',
   istioConfigRejected: 'SPILLWAY_ERR_ISTIO_CONFIG_REJECTED',
+  labNodeAgentFailed: 'SPILLWAY_ERR_LAB_NODE_AGENT_FAILED',
+  labFaultInvalid: 'SPILLWAY_ERR_LAB_FAULT_INVALID',
 } as const;

@@ -27,6 +27,11 @@ export interface SampleAppOptions {
   readonly listenPort: number;
   /** The sidecar's outbound HTTP proxy, if the pod has one. */
   readonly httpProxy?: { readonly host: string; readonly port: number };
+  /**
+   * Sees every request first and calls `proceed` to let the app answer it (or answers, delays or
+   * holds it itself): the node agent's faults (http-5xx, delay, hang) act here.
+   */
+  readonly gate?: (req: http.IncomingMessage, res: http.ServerResponse, proceed: () => void) => void;
 }
 
 const forwardedHeader = /^(x-request-id|traceparent|tracestate|b3|x-b3-[a-z]+|x-ot-span-context)$/;
@@ -50,7 +55,11 @@ export class SampleApp {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
   constructor(private readonly options: SampleAppOptions) {
-    this.server = http.createServer((req, res) => this.handle(req, res));
+    this.server = http.createServer((req, res) => {
+      const gate = this.options.gate;
+      if (gate === undefined) this.handle(req, res);
+      else gate(req, res, () => this.handle(req, res));
+    });
     this.server.keepAliveTimeout = 60_000;
   }
 
@@ -128,9 +137,49 @@ export class SampleApp {
     });
   }
 
+  /** Whether the listener is open. */
+  get isListening(): boolean {
+    return this.server.listening;
+  }
+
+  /**
+   * Closes the listener and every connection (new connections are then refused) but keeps the app
+   * usable: `listen()` opens it again (the node agent's `refuse` fault).
+   */
+  stopListening(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.server.listening) {
+        resolve();
+        return;
+      }
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  /**
+   * Stops accepting, closes idle keep-alive connections and resolves once the requests in flight
+   * are answered (a graceful shutdown; `close()` afterwards ends whatever is left).
+   */
+  drain(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.server.listening) {
+        resolve();
+        return;
+      }
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+  }
+
   close(): Promise<void> {
     this.agent.destroy();
     return new Promise((resolve) => {
+      if (!this.server.listening) {
+        this.server.closeAllConnections();
+        resolve();
+        return;
+      }
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
