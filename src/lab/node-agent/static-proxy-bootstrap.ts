@@ -2,9 +2,12 @@
  * A static bootstrap for a lab proxy: the same node, admin and status listeners as the ADS
  * bootstrap, with the listeners a control plane would send written in (ADR 0008's shapes):
  * - a sidecar gets one inbound listener per app container port on `<podIP>:<port>` -> STATIC
- *   `inbound|<port>||` at `<localhost>:<port>` (Istio's inbound route: no timeout, 2 retries on
- *   `reset-before-request`, `server_name: istio-envoy`, stat prefix `inbound_0.0.0.0_<port>`), and the
- *   outbound HTTP-proxy listener on `<localhost>:15001` whose virtual hosts come from `routes`;
+ *   `inbound|<port>||` at `<localhost>:<port>` (Istio's inbound route: no timeout, `server_name:
+ *   istio-envoy`, stat prefix `inbound_0.0.0.0_<port>`), and the outbound HTTP-proxy listener on
+ *   `<localhost>:15001` whose virtual hosts come from `routes`. The inbound route has no retry
+ *   policy: Istio added `reset-before-request` inbound retries only in 1.24 (istio/istio#51704,
+ *   `ENABLE_INBOUND_RETRY_POLICY`), and with them Envoy's local reply for a refused app reads
+ *   "retried and the latest reset reason: ..." instead of the seed's "reset reason: ...";
  * - a router gets `routes` on `<podIP>:<gatewayPort>`.
  * For tests and for running without a control plane; `routes` is what the caller derived (e.g. from
  * the cluster's Services and pods). A host not in `routes` gets Istio's `block_all` 502.
@@ -88,11 +91,7 @@ function inbound(identity: ProxyIdentity, port: number): { listener: Json; clust
           routes: [
             {
               match: { prefix: '/' },
-              route: {
-                cluster: clusterName,
-                timeout: '0s',
-                retry_policy: { retry_on: 'reset-before-request', num_retries: 2 },
-              },
+              route: { cluster: clusterName, timeout: '0s' },
             },
           ],
         },

@@ -37,16 +37,19 @@ export const region = 'ap-northeast-1';
 export async function startLabNodeCluster(options: {
   octet: number;
   zones: readonly string[];
+  /** k of the first node (default 1): test files sharing an octet use different node numbers. */
+  firstIndex?: number;
   agentOptions?: Partial<NodeAgentOptions>;
 }): Promise<LabNodeCluster> {
-  const cluster = await startTestCluster({ address: `127.${options.octet}.0.1`, runControllers: true });
+  const first = options.firstIndex ?? 1;
+  const cluster = await startTestCluster({ address: `127.${options.octet}.0.${first}`, runControllers: true });
   const stateDir = await mkdtemp(join(tmpdir(), 'spillway-node-agent-'));
   const nodes: LabNode[] = options.zones.map((zone, i) => ({
     name: `node-${zone}`,
     zone,
-    index: i + 1,
-    podCIDR: `127.${options.octet}.${i + 1}.0/24`,
-    address: `127.${options.octet}.${i + 1}.1`,
+    index: first + i,
+    podCIDR: `127.${options.octet}.${first + i}.0/24`,
+    address: `127.${options.octet}.${first + i}.1`,
   }));
   const list = {
     apiVersion: 'v1',
