@@ -1,0 +1,135 @@
+/**
+ * Node agents with their default ADS bootstraps against a real `spillway control-plane` process (one
+ * cluster, cluster-2's zones on two lab nodes, podCIDRs 127.89.1.0/24 and 127.89.2.0/24): the seed's
+ * app with the sidecar the lab injects and the seed's DestinationRules. Every sidecar gets its
+ * configuration over ADS (the pod turns Ready only then), chains stay in their zone, and the drill
+ * shows the seed's failover: the first request through mocka in ap-northeast-1a carries the broken
+ * mockb's 503, the next ones go to mockb in ap-northeast-1b.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { V1Pod } from '@kubernetes/client-node';
+import { startControlPlane, type ControlPlaneProcess } from '../control-plane/support/control-plane-process.js';
+import { runCommand } from '../support/run-command.js';
+import { waitFor } from '../support/wait-for.js';
+import { startLabNodeCluster, type LabNodeCluster } from './support/lab-node-fixture.js';
+import { isPodReady } from './support/pod-helpers.js';
+import { asList, injectedSeed, seedDir } from './support/seed-manifests.js';
+
+const zones = ['ap-northeast-1a', 'ap-northeast-1b'] as const;
+const curlImage = 'registry.cn-hangzhou.aliyuncs.com/acs/curl:8.1.2';
+/**
+ * What the drilled pod's sidecar answers. The seed's text is "... before headers. reset reason: ...";
+ * the control plane's inbound route carries Istio 1.24's reset-before-request retries (ADR 0008), with
+ * which Envoy words it "retried and the latest reset reason" (see the report of this branch).
+ */
+const drilledReply =
+  'upstream connect error or disconnect/reset before headers. retried and the latest reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused';
+
+async function curlBody(url: string): Promise<{ code: number; body: string }> {
+  const r = await runCommand('curl', ['-s', '-w', '\n%{http_code}', '--max-time', '5', url]);
+  const cut = r.stdout.lastIndexOf('\n');
+  return { code: Number(r.stdout.slice(cut + 1)), body: r.stdout.slice(0, cut) };
+}
+
+describe('node agents with ADS sidecars and a real control plane', () => {
+  let lab: LabNodeCluster;
+  let cp: ControlPlaneProcess | undefined;
+
+  async function seedPods(): Promise<V1Pod[]> {
+    const out = await lab.cluster.kubectl(['get', 'pods', '-o', 'json']);
+    return (JSON.parse(out.stdout) as { items: V1Pod[] }).items;
+  }
+
+  function podOf(list: readonly V1Pod[], deployment: string): V1Pod | undefined {
+    return list.find((p) => p.metadata?.name?.startsWith(`${deployment}-`) && p.metadata.deletionTimestamp === undefined);
+  }
+
+  before(async () => {
+    lab = await startLabNodeCluster({ octet: 89, zones });
+    cp = await startControlPlane([
+      '--cluster-id',
+      'cluster-2',
+      '--kubeconfig',
+      lab.cluster.kubeconfig,
+      '--context',
+      'test-cluster',
+      '--xds-address',
+      '127.89.0.2:0',
+      '--admin-address',
+      '127.89.0.2:0',
+    ]);
+    for (const node of lab.nodes) await lab.startAgent(node, { clusterId: 'cluster-2', xdsAddress: { host: cp.xds.address, port: cp.xds.port } });
+    const rules = await lab.cluster.kubectl(['apply', '-f', `${seedDir}/destination-rules.yaml`]);
+    assert.equal(rules.code, 0, rules.stderr);
+    const r = await lab.cluster.kubectl(['apply', '-f', '-'], asList(injectedSeed('cluster-2-app.yaml', 'cluster-2')));
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  after(async () => {
+    await lab?.close();
+    await cp?.stop();
+  });
+
+  test('every sidecar gets its configuration over ADS; the pods turn Ready and chains stay in their zone', async () => {
+    const list = await waitFor(
+      '6 ready pods',
+      async () => {
+        const items = await seedPods();
+        return items.length === 6 && items.every(isPodReady) ? items : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    for (const zone of zones) {
+      const ip = (d: string): string => podOf(list, `${d}-${zone}`)?.status?.podIP ?? '';
+      const expected = `-> mocka(version: ${zone}, ip: ${ip('mocka')})-> mockb(version: ${zone}, ip: ${ip('mockb')})-> mockc(version: ${zone}, ip: ${ip('mockc')})`;
+      // The endpoints of the other hops reach the callers' sidecars shortly after they turn Ready.
+      await waitFor(`a same-zone chain through mocka in ${zone}`, async () => (await curlBody(`http://${ip('mocka')}:8000/mock`)).body === expected, {
+        timeoutMs: 20_000,
+        intervalMs: 250,
+      });
+    }
+    const worker = lab.agents.get('node-ap-northeast-1a')?.pods().find((w) => w.spec.name.startsWith('mocka-'));
+    const proxy = worker?.info()['proxy'] as { admin: string } | undefined;
+    const dump = await fetch(`http://${proxy?.admin}/config_dump`);
+    assert.equal(dump.status, 200);
+    assert.match(await dump.text(), /outbound\|8000\|\|mockb\.default\.svc\.cluster\.local/);
+  });
+
+  test("the seed's drill: the first request through mocka-1a fails at mockb, the next ones fail over to 1b", async () => {
+    const before = await seedPods();
+    const patch = { spec: { template: { spec: { containers: [{ name: 'default', image: curlImage, command: ['sleep', '36000'] }] } } } };
+    const r = await lab.cluster.kubectl(['patch', 'deployment', 'mockb-ap-northeast-1a', '-p', JSON.stringify(patch)]);
+    assert.equal(r.code, 0, r.stderr);
+    const drilled = await waitFor(
+      'the drilled pod Ready, the old one gone',
+      async () => {
+        const list = await seedPods();
+        const fresh = list.find((p) => p.metadata?.name?.startsWith('mockb-ap-northeast-1a-') && p.spec?.containers[0]?.image === curlImage && isPodReady(p));
+        const old = list.find((p) => p.metadata?.uid === podOf(before, 'mockb-ap-northeast-1a')?.metadata?.uid);
+        return fresh !== undefined && old === undefined ? fresh : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+    const direct = await curlBody(`http://${drilled.status?.podIP}:8000/`);
+    assert.deepEqual(direct, { code: 503, body: drilledReply });
+    const list = await seedPods();
+    const ip = (d: string): string => podOf(list, d)?.status?.podIP ?? '';
+    const mocka = `-> mocka(version: ap-northeast-1a, ip: ${ip('mocka-ap-northeast-1a')})`;
+    const failedOver = `${mocka}-> mockb(version: ap-northeast-1b, ip: ${ip('mockb-ap-northeast-1b')})-> mockc(version: ap-northeast-1b, ip: ${ip('mockc-ap-northeast-1b')})`;
+    // mocka's sidecar learns the new mockb endpoint, sends it the first request, gets the 503 and
+    // ejects it (consecutive5xxErrors: 1): from then on the chain goes through ap-northeast-1b.
+    const seen: string[] = [];
+    await waitFor(
+      'the failover chain',
+      async () => {
+        const body = (await curlBody(`http://${ip('mocka-ap-northeast-1a')}:8000/mock`)).body;
+        seen.push(body);
+        return body === failedOver;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    assert.ok(seen.includes(`${mocka}${drilledReply}`), `the failed chain was seen before the failover: ${seen.join('\n')}`);
+    for (let i = 0; i < 3; i++) assert.equal((await curlBody(`http://${ip('mocka-ap-northeast-1a')}:8000/mock`)).body, failedOver);
+  });
+});
