@@ -88,8 +88,12 @@ export async function runNodeAgent(options: NodeAgentCliOptions): Promise<number
     return reportFatal('lab node-agent', err);
   }
   // One pod's trouble must not end the node: log what escaped and keep running.
-  process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception (the agent keeps running)'));
-  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (the agent keeps running)'));
+  process.on('uncaughtException', (err) =>
+    log.error({ err }, 'uncaught exception (the agent keeps running)'),
+  );
+  process.on('unhandledRejection', (err) =>
+    log.error({ err }, 'unhandled rejection (the agent keeps running)'),
+  );
   process.stdout.write(
     `spillway lab node-agent: node ${agent.nodeName} (podCIDR ${agent.podCIDR ?? 'none'}), control API on ${agent.controlUrl}\n`,
   );

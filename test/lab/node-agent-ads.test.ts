@@ -9,7 +9,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import { startControlPlane, type ControlPlaneProcess } from '../control-plane/support/control-plane-process.js';
+import {
+  startControlPlane,
+  type ControlPlaneProcess,
+} from '../control-plane/support/control-plane-process.js';
 import { runCommand } from '../support/run-command.js';
 import { waitFor } from '../support/wait-for.js';
 import { startLabNodeCluster, type LabNodeCluster } from './support/lab-node-fixture.js';
@@ -25,6 +28,58 @@ const curlImage = 'registry.cn-hangzhou.aliyuncs.com/acs/curl:8.1.2';
  */
 const drilledReply =
   'upstream connect error or disconnect/reset before headers. retried and the latest reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused';
+
+/** The lab's ingress gateway for one zone, as the supervisor creates it (lab design "Kubernetes objects"). */
+function gatewayObjects(zone: string): Record<string, unknown>[] {
+  const labels = { app: 'istio-ingressgateway', istio: 'ingressgateway' };
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: `istio-ingressgateway-${zone}`, namespace: 'istio-system', labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels: { ...labels, 'sidecar.istio.io/inject': 'false' } },
+          spec: {
+            nodeSelector: { 'topology.kubernetes.io/zone': zone },
+            containers: [
+              {
+                name: 'istio-proxy',
+                image: 'spillway/proxyv2',
+                args: ['proxy', 'router'],
+                ports: [
+                  { containerPort: 8080, name: 'http2', protocol: 'TCP' },
+                  { containerPort: 15021, name: 'status-port', protocol: 'TCP' },
+                ],
+                env: [{ name: 'ISTIO_META_CLUSTER_ID', value: 'cluster-2' }],
+                readinessProbe: {
+                  httpGet: { path: '/healthz/ready', port: 15021 },
+                  periodSeconds: 1,
+                  failureThreshold: 30,
+                },
+              },
+            ],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'istio-ingressgateway', namespace: 'istio-system', labels },
+      spec: {
+        selector: labels,
+        ports: [
+          { name: 'http2', port: 80, targetPort: 8080, protocol: 'TCP' },
+          { name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' },
+        ],
+      },
+    },
+  ];
+}
 
 async function curlBody(url: string): Promise<{ code: number; body: string }> {
   const r = await runCommand('curl', ['-s', '-w', '\n%{http_code}', '--max-time', '5', url]);
@@ -42,7 +97,9 @@ describe('node agents with ADS sidecars and a real control plane', () => {
   }
 
   function podOf(list: readonly V1Pod[], deployment: string): V1Pod | undefined {
-    return list.find((p) => p.metadata?.name?.startsWith(`${deployment}-`) && p.metadata.deletionTimestamp === undefined);
+    return list.find(
+      (p) => p.metadata?.name?.startsWith(`${deployment}-`) && p.metadata.deletionTimestamp === undefined,
+    );
   }
 
   before(async () => {
@@ -59,11 +116,20 @@ describe('node agents with ADS sidecars and a real control plane', () => {
       '--admin-address',
       '127.89.0.2:0',
     ]);
-    for (const node of lab.nodes) await lab.startAgent(node, { clusterId: 'cluster-2', xdsAddress: { host: cp.xds.address, port: cp.xds.port } });
+    for (const node of lab.nodes)
+      await lab.startAgent(node, {
+        clusterId: 'cluster-2',
+        xdsAddress: { host: cp.xds.address, port: cp.xds.port },
+      });
     const rules = await lab.cluster.kubectl(['apply', '-f', `${seedDir}/destination-rules.yaml`]);
     assert.equal(rules.code, 0, rules.stderr);
-    const r = await lab.cluster.kubectl(['apply', '-f', '-'], asList(injectedSeed('cluster-2-app.yaml', 'cluster-2')));
+    const r = await lab.cluster.kubectl(
+      ['apply', '-f', '-'],
+      asList(injectedSeed('cluster-2-app.yaml', 'cluster-2')),
+    );
     assert.equal(r.code, 0, r.stderr);
+    const gw = await lab.cluster.kubectl(['apply', '-f', '-'], asList(gatewayObjects('ap-northeast-1a')));
+    assert.equal(gw.code, 0, gw.stderr);
   });
 
   after(async () => {
@@ -84,29 +150,91 @@ describe('node agents with ADS sidecars and a real control plane', () => {
       const ip = (d: string): string => podOf(list, `${d}-${zone}`)?.status?.podIP ?? '';
       const expected = `-> mocka(version: ${zone}, ip: ${ip('mocka')})-> mockb(version: ${zone}, ip: ${ip('mockb')})-> mockc(version: ${zone}, ip: ${ip('mockc')})`;
       // The endpoints of the other hops reach the callers' sidecars shortly after they turn Ready.
-      await waitFor(`a same-zone chain through mocka in ${zone}`, async () => (await curlBody(`http://${ip('mocka')}:8000/mock`)).body === expected, {
-        timeoutMs: 20_000,
-        intervalMs: 250,
-      });
+      await waitFor(
+        `a same-zone chain through mocka in ${zone}`,
+        async () => (await curlBody(`http://${ip('mocka')}:8000/mock`)).body === expected,
+        {
+          timeoutMs: 20_000,
+          intervalMs: 250,
+        },
+      );
     }
-    const worker = lab.agents.get('node-ap-northeast-1a')?.pods().find((w) => w.spec.name.startsWith('mocka-'));
+    const worker = lab.agents
+      .get('node-ap-northeast-1a')
+      ?.pods()
+      .find((w) => w.spec.name.startsWith('mocka-'));
     const proxy = worker?.info()['proxy'] as { admin: string } | undefined;
     const dump = await fetch(`http://${proxy?.admin}/config_dump`);
     assert.equal(dump.status, 200);
     assert.match(await dump.text(), /outbound\|8000\|\|mockb\.default\.svc\.cluster\.local/);
   });
 
+  test("a gateway pod runs a router proxy: the seed's Gateway answers on the pod IP's port 8080", async () => {
+    const gateway = await waitFor(
+      'the gateway pod Ready',
+      async () => {
+        const out = await lab.cluster.kubectl(['get', 'pods', '-n', 'istio-system', '-o', 'json']);
+        const [pod] = (JSON.parse(out.stdout) as { items: V1Pod[] }).items;
+        return pod !== undefined && isPodReady(pod) ? pod : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    const list = await seedPods();
+    const ip = (d: string): string => podOf(list, `${d}-ap-northeast-1a`)?.status?.podIP ?? '';
+    const expected = `-> mocka(version: ap-northeast-1a, ip: ${ip('mocka')})-> mockb(version: ap-northeast-1a, ip: ${ip('mockb')})-> mockc(version: ap-northeast-1a, ip: ${ip('mockc')})`;
+    const url = `http://${gateway.status?.podIP}:8080/mock`;
+    const answer = await waitFor(
+      'a same-zone chain through the gateway',
+      async () => {
+        const r = await runCommand('curl', [
+          '-s',
+          '-D',
+          '-',
+          '--max-time',
+          '5',
+          '-H',
+          'Host: mock.asm-demo.work',
+          url,
+        ]);
+        return r.stdout.endsWith(expected) ? r.stdout : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.match(answer, /^server: istio-envoy\r$/m);
+    assert.match(answer, /^x-envoy-upstream-service-time: \d+\r$/m);
+  });
+
   test("the seed's drill: the first request through mocka-1a fails at mockb, the next ones fail over to 1b", async () => {
     const before = await seedPods();
-    const patch = { spec: { template: { spec: { containers: [{ name: 'default', image: curlImage, command: ['sleep', '36000'] }] } } } };
-    const r = await lab.cluster.kubectl(['patch', 'deployment', 'mockb-ap-northeast-1a', '-p', JSON.stringify(patch)]);
+    const patch = {
+      spec: {
+        template: {
+          spec: { containers: [{ name: 'default', image: curlImage, command: ['sleep', '36000'] }] },
+        },
+      },
+    };
+    const r = await lab.cluster.kubectl([
+      'patch',
+      'deployment',
+      'mockb-ap-northeast-1a',
+      '-p',
+      JSON.stringify(patch),
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const drilled = await waitFor(
       'the drilled pod Ready, the old one gone',
       async () => {
         const list = await seedPods();
-        const fresh = list.find((p) => p.metadata?.name?.startsWith('mockb-ap-northeast-1a-') && p.spec?.containers[0]?.image === curlImage && isPodReady(p));
-        const old = list.find((p) => p.metadata?.uid === podOf(before, 'mockb-ap-northeast-1a')?.metadata?.uid);
+        const fresh = list.find(
+          (p) =>
+            p.metadata?.name?.startsWith('mockb-ap-northeast-1a-') &&
+            p.spec?.containers[0]?.image === curlImage &&
+            isPodReady(p),
+        );
+        const old = list.find(
+          (p) => p.metadata?.uid === podOf(before, 'mockb-ap-northeast-1a')?.metadata?.uid,
+        );
         return fresh !== undefined && old === undefined ? fresh : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 250 },
@@ -129,7 +257,11 @@ describe('node agents with ADS sidecars and a real control plane', () => {
       },
       { timeoutMs: 20_000, intervalMs: 250 },
     );
-    assert.ok(seen.includes(`${mocka}${drilledReply}`), `the failed chain was seen before the failover: ${seen.join('\n')}`);
-    for (let i = 0; i < 3; i++) assert.equal((await curlBody(`http://${ip('mocka-ap-northeast-1a')}:8000/mock`)).body, failedOver);
+    assert.ok(
+      seen.includes(`${mocka}${drilledReply}`),
+      `the failed chain was seen before the failover: ${seen.join('\n')}`,
+    );
+    for (let i = 0; i < 3; i++)
+      assert.equal((await curlBody(`http://${ip('mocka-ap-northeast-1a')}:8000/mock`)).body, failedOver);
   });
 });

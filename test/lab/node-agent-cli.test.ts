@@ -34,13 +34,38 @@ describe('spillway lab node-agent (a real process)', () => {
 
   test('bad flags exit 1 naming the flag', async () => {
     const bad = spawnSpillway(
-      ['lab', 'node-agent', '--node', 'x', '--state-dir', stateDir, '--kubeconfig', lab.cluster.kubeconfig, '--xds-address', 'nowhere'],
+      [
+        'lab',
+        'node-agent',
+        '--node',
+        'x',
+        '--state-dir',
+        stateDir,
+        '--kubeconfig',
+        lab.cluster.kubeconfig,
+        '--xds-address',
+        'nowhere',
+      ],
       { SPILLWAY_LOG_LEVEL: 'warn' },
     );
     assert.equal(await bad.exited, 1);
-    assert.match(bad.stderr(), /^spillway lab node-agent: --xds-address: expected <ipv4>:<port>, got 'nowhere' \[SPILLWAY_ERR_LAB_NODE_AGENT_FAILED\]$/m);
+    assert.match(
+      bad.stderr(),
+      /^spillway lab node-agent: --xds-address: expected <ipv4>:<port>, got 'nowhere' \[SPILLWAY_ERR_LAB_NODE_AGENT_FAILED\]$/m,
+    );
     const noContext = spawnSpillway(
-      ['lab', 'node-agent', '--node', 'x', '--state-dir', stateDir, '--kubeconfig', lab.cluster.kubeconfig, '--context', 'cluster-9'],
+      [
+        'lab',
+        'node-agent',
+        '--node',
+        'x',
+        '--state-dir',
+        stateDir,
+        '--kubeconfig',
+        lab.cluster.kubeconfig,
+        '--context',
+        'cluster-9',
+      ],
       { SPILLWAY_LOG_LEVEL: 'warn' },
     );
     assert.equal(await noContext.exited, 1);
@@ -74,15 +99,27 @@ describe('spillway lab node-agent (a real process)', () => {
       'the ready line',
       () => {
         if (running.child.exitCode !== null) throw new Error(`exited: ${running.stderr()}`);
-        return /^spillway lab node-agent: node (\S+) \(podCIDR (\S+)\), control API on (http:\/\/\S+)$/m.exec(running.stdout()) ?? undefined;
+        return (
+          /^spillway lab node-agent: node (\S+) \(podCIDR (\S+)\), control API on (http:\/\/\S+)$/m.exec(
+            running.stdout(),
+          ) ?? undefined
+        );
       },
       { timeoutMs: 20_000 },
     );
     assert.equal(line[1], node.name);
     assert.equal(line[2], node.podCIDR);
     const url = line[3] ?? '';
-    const control = JSON.parse(readFileSync(join(stateDir, 'control.json'), 'utf8')) as Record<string, unknown>;
-    assert.deepEqual(control, { node: node.name, url, pid: running.child.pid, tokenFile: join(stateDir, 'control-token') });
+    const control = JSON.parse(readFileSync(join(stateDir, 'control.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(control, {
+      node: node.name,
+      url,
+      pid: running.child.pid,
+      tokenFile: join(stateDir, 'control-token'),
+    });
     const token = readFileSync(join(stateDir, 'control-token'), 'utf8').trim();
     assert.match(token, /^[0-9a-f]{64}$/);
 
@@ -90,7 +127,14 @@ describe('spillway lab node-agent (a real process)', () => {
       ['apply', '-f', '-'],
       podManifest('cli-pod', zone, {
         containers: [
-          { name: 'web', image: 'x/go-http-sample:1', env: [{ name: 'app', value: 'cli' }, { name: 'version', value: 'v1' }] },
+          {
+            name: 'web',
+            image: 'x/go-http-sample:1',
+            env: [
+              { name: 'app', value: 'cli' },
+              { name: 'version', value: 'v1' },
+            ],
+          },
           { name: 'sleeper', image: 'busybox', command: ['sleep', '3600'] },
         ],
       }),
@@ -103,7 +147,9 @@ describe('spillway lab node-agent (a real process)', () => {
     assert.equal(await answer.text(), `-> cli(version: v1, ip: ${pod.status?.podIP})`);
 
     assert.equal((await fetch(`${url}/v1/pods`)).status, 401);
-    const info = (await (await fetch(`${url}/v1/pods/default/cli-pod`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+    const info = (await (
+      await fetch(`${url}/v1/pods/default/cli-pod`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as {
       containers: Array<{ name: string; pid: number | null }>;
     };
     const pid = info.containers.find((c) => c.name === 'sleeper')?.pid ?? 0;

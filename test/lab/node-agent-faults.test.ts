@@ -37,7 +37,9 @@ function connect(host: string, port: number): Promise<'refused' | 'open'> {
       s.destroy();
       resolve('open');
     });
-    s.once('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNREFUSED' ? resolve('refused') : reject(err)));
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNREFUSED' ? resolve('refused') : reject(err),
+    );
   });
 }
 
@@ -66,7 +68,12 @@ describe('node agent: faults', () => {
   let hop = '';
 
   before(async () => {
-    lab = await startLabNodeCluster({ octet: 88, firstIndex: 3, zones: [zone], agentOptions: { crashBackoff: { initialMs: 1000, maxMs: 4000 } } });
+    lab = await startLabNodeCluster({
+      octet: 88,
+      firstIndex: 3,
+      zones: [zone],
+      agentOptions: { crashBackoff: { initialMs: 1000, maxMs: 4000 } },
+    });
     node = lab.nodes[0] as LabNode;
     agent = await lab.startAgent(node);
     pods = new PodReader(lab.kubeConfig);
@@ -74,7 +81,15 @@ describe('node agent: faults', () => {
       ['apply', '-f', '-'],
       podManifest('target', zone, {
         containers: [
-          { name: 'web', image: sample, env: [{ name: 'app', value: 'mockb' }, { name: 'version', value: zone }], ports: [{ containerPort: 8000 }] },
+          {
+            name: 'web',
+            image: sample,
+            env: [
+              { name: 'app', value: 'mockb' },
+              { name: 'version', value: zone },
+            ],
+            ports: [{ containerPort: 8000 }],
+          },
           { name: 'worker', image: 'busybox', command: ['sleep', '3600'] },
         ],
       }),
@@ -107,19 +122,26 @@ describe('node agent: faults', () => {
     assert.equal(r.json['proxy'], null);
     assert.equal(r.json['fault'], null);
     const containers = r.json['containers'] as Array<Record<string, unknown>>;
-    assert.deepEqual(containers.map((c) => [c['name'], c['runtime'], c['state']]), [
-      ['web', 'sample-app', 'running'],
-      ['worker', 'command', 'running'],
-    ]);
+    assert.deepEqual(
+      containers.map((c) => [c['name'], c['runtime'], c['state']]),
+      [
+        ['web', 'sample-app', 'running'],
+        ['worker', 'command', 'running'],
+      ],
+    );
     assert.equal(containers[0]?.['listen'], `${ip}:8000`);
     assert.equal(typeof containers[1]?.['pid'], 'number');
     assert.match(String(containers[1]?.['logPath']), /\/pods\/default_target_[0-9a-f-]+\/worker\.log$/);
+    const log = await fetch(`${agent.controlUrl}/v1/pods/default/target/log`, {
+      headers: { authorization: `Bearer ${agent.token}` },
+    });
+    assert.equal(await log.text(), `listening on ${ip}:8000\n`);
     const list = await control(agent, 'GET', '/v1/pods');
     assert.equal(list.json['node'], node.name);
     assert.equal((list.json['pods'] as unknown[]).length, 1);
   });
 
-  test('refuse: the app\'s listener closes (connection refused); heal opens it again', async () => {
+  test("refuse: the app's listener closes (connection refused); heal opens it again", async () => {
     assert.equal(await connect(ip, 8000), 'open');
     const r = await fault({ kind: 'refuse' });
     assert.equal(r.status, 200, JSON.stringify(r.json));
@@ -136,7 +158,9 @@ describe('node agent: faults', () => {
     const held = get(`http://${ip}:8000/`);
     await waitFor('the request to be held', async () => {
       const info = await control(agent, 'GET', '/v1/pods/default/target');
-      return ((info.json['containers'] as Array<Record<string, unknown>>)[0]?.['heldRequests'] as number) >= 1;
+      return (
+        ((info.json['containers'] as Array<Record<string, unknown>>)[0]?.['heldRequests'] as number) >= 1
+      );
     });
     await heal();
     assert.deepEqual(await held, { status: 200, body: hop });
@@ -157,13 +181,18 @@ describe('node agent: faults', () => {
     assert.deepEqual(await get(`http://${ip}:8000/`), { status: 200, body: hop });
     assert.ok(performance.now() - started >= 1450, 'not answered before the delay');
     await heal();
-    assert.equal(await get(`http://${ip}:8000/`, 1000).then((r) => (r === 'timeout' ? 'timeout' : r.status)), 200);
+    assert.equal(
+      await get(`http://${ip}:8000/`, 1000).then((r) => (r === 'timeout' ? 'timeout' : r.status)),
+      200,
+    );
   });
 
   test('a fault with durationMs heals itself', async () => {
     await fault({ kind: 'refuse', durationMs: 300 });
     assert.equal(await connect(ip, 8000), 'refused');
-    await waitFor('the fault to expire', async () => (await connect(ip, 8000)) === 'open', { timeoutMs: 5000 });
+    await waitFor('the fault to expire', async () => (await connect(ip, 8000)) === 'open', {
+      timeoutMs: 5000,
+    });
     const info = await control(agent, 'GET', '/v1/pods/default/target');
     assert.equal(info.json['fault'], null);
   });
@@ -171,13 +200,21 @@ describe('node agent: faults', () => {
   test('kill: the app dies with exit 137 and restarts; the command container too', async () => {
     const r = await fault({ kind: 'kill' });
     assert.equal(r.status, 200, JSON.stringify(r.json));
-    const p = await pods.waitPod('target', 'web restarted', (x) => containerStatus(x, 'web')?.restartCount === 1 && isPodReady(x));
+    const p = await pods.waitPod(
+      'target',
+      'web restarted',
+      (x) => containerStatus(x, 'web')?.restartCount === 1 && isPodReady(x),
+    );
     assert.equal(containerStatus(p, 'web')?.lastState?.terminated?.exitCode, 137);
     assert.deepEqual(await get(`http://${ip}:8000/`), { status: 200, body: hop });
     const before = agent.pods()[0]?.pids()[0] ?? 0;
     await fault({ kind: 'kill', container: 'worker' });
     await waitFor('the old worker process to be gone', () => !isAlive(before));
-    const q = await pods.waitPod('target', 'worker restarted', (x) => containerStatus(x, 'worker')?.restartCount === 1 && isPodReady(x));
+    const q = await pods.waitPod(
+      'target',
+      'worker restarted',
+      (x) => containerStatus(x, 'worker')?.restartCount === 1 && isPodReady(x),
+    );
     assert.equal(containerStatus(q, 'worker')?.lastState?.terminated?.exitCode, 137);
     assert.notEqual(agent.pods()[0]?.pids()[0], before);
   });
@@ -194,13 +231,22 @@ describe('node agent: faults', () => {
     const refused = await fault({ kind: 'refuse', container: 'worker' });
     assert.equal(refused.status, 409);
     assert.equal(refused.json['code'], 'SPILLWAY_ERR_LAB_FAULT_INVALID');
-    assert.equal(refused.json['message'], 'fault refuse needs the built-in sample app: container worker runs a command (supported: hang, kill)');
+    assert.equal(
+      refused.json['message'],
+      'fault refuse needs the built-in sample app: container worker runs a command (supported: hang, kill)',
+    );
     const bad = await fault({ kind: 'explode' });
     assert.equal(bad.status, 400);
-    assert.equal(bad.json['message'], 'kind must be one of refuse, hang, http-5xx, delay, kill, got "explode"');
+    assert.equal(
+      bad.json['message'],
+      'kind must be one of refuse, hang, http-5xx, delay, kill, got "explode"',
+    );
     assert.equal((await fault('{not json')).status, 400);
     assert.equal((await fault({ kind: 'refuse', container: 'nope' })).status, 404);
-    assert.equal((await control(agent, 'PUT', '/v1/pods/default/missing/fault', { kind: 'kill' })).status, 404);
+    assert.equal(
+      (await control(agent, 'PUT', '/v1/pods/default/missing/fault', { kind: 'kill' })).status,
+      404,
+    );
     assert.equal((await control(agent, 'GET', '/v1/pods', undefined, 'wrong')).status, 401);
     assert.equal((await fetch(`${agent.controlUrl}/healthz`)).status, 200);
     const healed = await control(agent, 'POST', '/v1/heal');
@@ -224,9 +270,16 @@ describe('node agent: faults', () => {
     );
     agent = await lab.startAgent(node);
     assert.equal(isAlive(strayPid), false, 'killed at start');
-    const p = await pods.waitPod('target', 'Ready again', (x) => isPodReady(x) && (containerStatus(x, 'worker')?.restartCount ?? 0) >= 2);
+    const p = await pods.waitPod(
+      'target',
+      'Ready again',
+      (x) => isPodReady(x) && (containerStatus(x, 'worker')?.restartCount ?? 0) >= 2,
+    );
     assert.equal(p.status?.podIP, ip, 'the pod keeps its address across an agent restart');
     const lines = await pods.eventLines('target');
-    assert.ok(lines.includes('Normal SandboxChanged: Pod sandbox changed, it will be killed and re-created.'), lines.join('\n'));
+    assert.ok(
+      lines.includes('Normal SandboxChanged: Pod sandbox changed, it will be killed and re-created.'),
+      lines.join('\n'),
+    );
   });
 });

@@ -37,7 +37,10 @@ describe('node agent: pod lifecycle', () => {
   }
 
   function podDir(name: string): string {
-    const info = agent.pods().find((w) => w.spec.name === name)?.info();
+    const info = agent
+      .pods()
+      .find((w) => w.spec.name === name)
+      ?.info();
     return String(info?.['podDir'] ?? '');
   }
 
@@ -45,7 +48,10 @@ describe('node agent: pod lifecycle', () => {
     lab = await startLabNodeCluster({
       octet: 88,
       zones: [zone],
-      agentOptions: { crashBackoff: { initialMs: 1000, maxMs: 4000 }, imageBackoff: { initialMs: 1000, maxMs: 4000 } },
+      agentOptions: {
+        crashBackoff: { initialMs: 1000, maxMs: 4000 },
+        imageBackoff: { initialMs: 1000, maxMs: 4000 },
+      },
     });
     node = lab.nodes[0] as LabNode;
     agent = await lab.startAgent(node);
@@ -56,7 +62,7 @@ describe('node agent: pod lifecycle', () => {
     await lab?.close();
   });
 
-  test('the Node turns Ready with the agent\'s address, version and pod capacity', async () => {
+  test("the Node turns Ready with the agent's address, version and pod capacity", async () => {
     const r = await waitFor(
       'node Ready',
       async () => {
@@ -65,7 +71,10 @@ describe('node agent: pod lifecycle', () => {
       },
       { timeoutMs: 10_000, intervalMs: 200 },
     );
-    assert.match(r, new RegExp(`^${node.name}\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.32\\.0-spillway\\s+127\\.88\\.1\\.1\\s`));
+    assert.match(
+      r,
+      new RegExp(`^${node.name}\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.32\\.0-spillway\\s+127\\.88\\.1\\.1\\s`),
+    );
     const json = JSON.parse((await lab.cluster.kubectl(['get', 'node', node.name, '-o', 'json'])).stdout) as {
       status: { capacity: Record<string, string>; daemonEndpoints: { kubeletEndpoint: { Port: number } } };
     };
@@ -92,7 +101,11 @@ describe('node agent: pod lifecycle', () => {
             name: 'file',
             image: 'busybox:1.36',
             command: ['sleep', '3600'],
-            readinessProbe: { exec: { command: ['test', '-f', marker] }, periodSeconds: 1, failureThreshold: 1 },
+            readinessProbe: {
+              exec: { command: ['test', '-f', marker] },
+              periodSeconds: 1,
+              failureThreshold: 1,
+            },
           },
           {
             name: 'health',
@@ -103,7 +116,11 @@ describe('node agent: pod lifecycle', () => {
         ],
       }),
     );
-    const notReady = await pods.waitPod('probed', 'web ready, the others not', (p) => containerStatus(p, 'web')?.ready === true);
+    const notReady = await pods.waitPod(
+      'probed',
+      'web ready, the others not',
+      (p) => containerStatus(p, 'web')?.ready === true,
+    );
     assert.equal(containerStatus(notReady, 'file')?.ready, false);
     assert.equal(containerStatus(notReady, 'health')?.ready, false);
     assert.equal(notReady.status?.phase, 'Running');
@@ -111,7 +128,9 @@ describe('node agent: pod lifecycle', () => {
     assert.equal(condition(notReady, 'Ready')?.message, 'containers with unready status: [file health]');
     const ip = notReady.status?.podIP ?? '';
     const unhealthy = await waitFor('an Unhealthy event for the httpGet probe', async () =>
-      (await pods.eventLines('probed')).find((l) => l.startsWith('Warning Unhealthy: Readiness probe failed: Get "http://')),
+      (await pods.eventLines('probed')).find((l) =>
+        l.startsWith('Warning Unhealthy: Readiness probe failed: Get "http://'),
+      ),
     );
     assert.equal(
       unhealthy,
@@ -119,14 +138,20 @@ describe('node agent: pod lifecycle', () => {
     );
     const { writeFileSync } = await import('node:fs');
     writeFileSync(marker, '');
-    const later = await pods.waitPod('probed', 'file ready', (p) => containerStatus(p, 'file')?.ready === true);
+    const later = await pods.waitPod(
+      'probed',
+      'file ready',
+      (p) => containerStatus(p, 'file')?.ready === true,
+    );
     assert.equal(isPodReady(later), false, 'health still fails');
     assert.equal(condition(later, 'ContainersReady')?.message, 'containers with unready status: [health]');
   });
 
   test('a command that exits 1 restarts with back-off: restartCount grows, CrashLoopBackOff, last state', async () => {
     await apply(
-      podManifest('crasher', zone, { containers: [{ name: 'boom', image: 'busybox:1.36', command: ['sh', '-c', 'echo boom; exit 1'] }] }),
+      podManifest('crasher', zone, {
+        containers: [{ name: 'boom', image: 'busybox:1.36', command: ['sh', '-c', 'echo boom; exit 1'] }],
+      }),
     );
     const looping = await pods.waitPod(
       'crasher',
@@ -138,20 +163,38 @@ describe('node agent: pod lifecycle', () => {
       30_000,
     );
     const c = containerStatus(looping, 'boom');
-    assert.match(c?.state?.waiting?.message ?? '', /^back-off [24]s restarting failed container=boom pod=crasher_default\(/);
+    assert.match(
+      c?.state?.waiting?.message ?? '',
+      /^back-off [24]s restarting failed container=boom pod=crasher_default\(/,
+    );
     assert.equal(c?.lastState?.terminated?.exitCode, 1);
     assert.equal(c?.lastState?.terminated?.reason, 'Error');
     assert.equal(looping.status?.phase, 'Running', 'restartPolicy Always keeps the pod Running');
     const lines = await pods.eventLines('crasher');
-    assert.ok(lines.some((l) => l.startsWith('Warning BackOff: Back-off restarting failed container boom in pod crasher_default(')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) =>
+        l.startsWith('Warning BackOff: Back-off restarting failed container boom in pod crasher_default('),
+      ),
+      lines.join('\n'),
+    );
     assert.match(readFileSync(join(podDir('crasher'), 'boom.log'), 'utf8'), /^boom\nboom\n/);
     const table = await lab.cluster.kubectl(['get', 'pod', 'crasher', '--no-headers']);
     assert.match(table.stdout, /^crasher\s+0\/1\s+(CrashLoopBackOff|Error)\s+[2-9]/);
   });
 
   test('restartPolicy Never and OnFailure: a clean exit ends the pod Succeeded, a failure under Never is Failed', async () => {
-    await apply(podManifest('once-ok', zone, { restartPolicy: 'OnFailure', containers: [{ name: 'job', image: 'busybox', command: ['true'] }] }));
-    await apply(podManifest('once-bad', zone, { restartPolicy: 'Never', containers: [{ name: 'job', image: 'busybox', command: ['sh', '-c', 'exit 3'] }] }));
+    await apply(
+      podManifest('once-ok', zone, {
+        restartPolicy: 'OnFailure',
+        containers: [{ name: 'job', image: 'busybox', command: ['true'] }],
+      }),
+    );
+    await apply(
+      podManifest('once-bad', zone, {
+        restartPolicy: 'Never',
+        containers: [{ name: 'job', image: 'busybox', command: ['sh', '-c', 'exit 3'] }],
+      }),
+    );
     const ok = await pods.waitPod('once-ok', 'Succeeded', (p) => p.status?.phase === 'Succeeded');
     assert.equal(containerStatus(ok, 'job')?.state?.terminated?.reason, 'Completed');
     assert.equal(containerStatus(ok, 'job')?.restartCount, 0);
@@ -163,13 +206,28 @@ describe('node agent: pod lifecycle', () => {
 
   test('an image the lab cannot run, without a command: ErrImagePull, then ImagePullBackOff, never a crash', async () => {
     await apply(podManifest('nginx', zone, { containers: [{ name: 'web', image: 'nginx:1.27' }] }));
-    const p = await pods.waitPod('nginx', 'ErrImagePull', (x) => containerStatus(x, 'web')?.state?.waiting?.reason === 'ErrImagePull');
-    assert.match(containerStatus(p, 'web')?.state?.waiting?.message ?? '', /^the lab cannot run this image: only images containing go-http-sample/);
+    const p = await pods.waitPod(
+      'nginx',
+      'ErrImagePull',
+      (x) => containerStatus(x, 'web')?.state?.waiting?.reason === 'ErrImagePull',
+    );
+    assert.match(
+      containerStatus(p, 'web')?.state?.waiting?.message ?? '',
+      /^the lab cannot run this image: only images containing go-http-sample/,
+    );
     assert.equal(p.status?.phase, 'Pending');
-    await pods.waitPod('nginx', 'ImagePullBackOff', (x) => containerStatus(x, 'web')?.state?.waiting?.reason === 'ImagePullBackOff');
+    await pods.waitPod(
+      'nginx',
+      'ImagePullBackOff',
+      (x) => containerStatus(x, 'web')?.state?.waiting?.reason === 'ImagePullBackOff',
+    );
     const lines = await pods.eventLines('nginx');
     assert.ok(lines.includes('Normal Pulling: Pulling image "nginx:1.27"'), lines.join('\n'));
-    assert.ok(lines.some((l) => l.startsWith('Warning Failed: Failed to pull image "nginx:1.27": the lab cannot run this image')));
+    assert.ok(
+      lines.some((l) =>
+        l.startsWith('Warning Failed: Failed to pull image "nginx:1.27": the lab cannot run this image'),
+      ),
+    );
     assert.ok(lines.includes('Warning Failed: Error: ErrImagePull'));
     assert.ok(lines.includes('Normal BackOff: Back-off pulling image "nginx:1.27"'));
     const table = await lab.cluster.kubectl(['get', 'pod', 'nginx', '--no-headers']);
@@ -189,11 +247,25 @@ describe('node agent: pod lifecycle', () => {
         ],
       }),
     );
-    const p = await pods.waitPod('unlive', 'restarted after the liveness kill', (x) => (containerStatus(x, 'app')?.restartCount ?? 0) >= 1, 20_000);
-    assert.equal(containerStatus(p, 'app')?.lastState?.terminated?.exitCode, 143, 'sleep dies of the SIGTERM');
+    const p = await pods.waitPod(
+      'unlive',
+      'restarted after the liveness kill',
+      (x) => (containerStatus(x, 'app')?.restartCount ?? 0) >= 1,
+      20_000,
+    );
+    assert.equal(
+      containerStatus(p, 'app')?.lastState?.terminated?.exitCode,
+      143,
+      'sleep dies of the SIGTERM',
+    );
     const lines = await pods.eventLines('unlive');
-    assert.ok(lines.includes('Normal Killing: Container app failed liveness probe, will be restarted'), lines.join('\n'));
-    assert.ok(lines.some((l) => l.startsWith('Warning Unhealthy: Liveness probe failed: dial tcp 127.88.1.')));
+    assert.ok(
+      lines.includes('Normal Killing: Container app failed liveness probe, will be restarted'),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith('Warning Unhealthy: Liveness probe failed: dial tcp 127.88.1.')),
+    );
   });
 
   test('env from values and the downward API reaches the process; $(VAR) expands in the command', async () => {
@@ -216,7 +288,10 @@ describe('node agent: pod lifecycle', () => {
       }),
     );
     const p = await pods.waitPod('envy', 'Succeeded', (x) => x.status?.phase === 'Succeeded');
-    assert.equal(readFileSync(join(podDir('envy'), 'print.log'), 'utf8'), `envy default ${p.status?.podIP} envy hi-envy\n`);
+    assert.equal(
+      readFileSync(join(podDir('envy'), 'print.log'), 'utf8'),
+      `envy default ${p.status?.podIP} envy hi-envy\n`,
+    );
   });
 
   test('a pod the agent cannot run is reported on the pod (status and event); the agent carries on', async () => {
@@ -226,23 +301,52 @@ describe('node agent: pod lifecycle', () => {
         containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }],
       }),
     );
-    const p = await pods.waitPod('initful', 'reported', (x) => containerStatus(x, 'app')?.state?.waiting?.reason === 'CreateContainerConfigError');
-    assert.equal(containerStatus(p, 'app')?.state?.waiting?.message, 'init containers are not supported by the lab node agent');
+    const p = await pods.waitPod(
+      'initful',
+      'reported',
+      (x) => containerStatus(x, 'app')?.state?.waiting?.reason === 'CreateContainerConfigError',
+    );
+    assert.equal(
+      containerStatus(p, 'app')?.state?.waiting?.message,
+      'init containers are not supported by the lab node agent',
+    );
     assert.equal(p.status?.phase, 'Pending');
     const lines = await pods.eventLines('initful');
-    assert.ok(lines.includes('Warning FailedCreatePodSandBox: Failed to create pod sandbox: init containers are not supported by the lab node agent'));
+    assert.ok(
+      lines.includes(
+        'Warning FailedCreatePodSandBox: Failed to create pod sandbox: init containers are not supported by the lab node agent',
+      ),
+    );
     await apply(
       podManifest('secretive', zone, {
-        containers: [{ name: 'app', image: 'busybox', command: ['true'], env: [{ name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] }],
+        containers: [
+          {
+            name: 'app',
+            image: 'busybox',
+            command: ['true'],
+            env: [{ name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }],
+          },
+        ],
       }),
     );
-    const s = await pods.waitPod('secretive', 'CreateContainerConfigError', (x) => containerStatus(x, 'app')?.state?.waiting?.reason === 'CreateContainerConfigError');
-    assert.equal(containerStatus(s, 'app')?.state?.waiting?.message, 'env S: valueFrom secretKeyRef is not supported by the lab node agent');
+    const s = await pods.waitPod(
+      'secretive',
+      'CreateContainerConfigError',
+      (x) => containerStatus(x, 'app')?.state?.waiting?.reason === 'CreateContainerConfigError',
+    );
+    assert.equal(
+      containerStatus(s, 'app')?.state?.waiting?.message,
+      'env S: valueFrom secretKeyRef is not supported by the lab node agent',
+    );
     assert.ok(s.status?.podIP?.startsWith('127.88.1.'));
   });
 
   test('deleting a pod stops its processes (no pid left) and frees its address', async () => {
-    await apply(podManifest('doomed', zone, { containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }] }));
+    await apply(
+      podManifest('doomed', zone, {
+        containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }],
+      }),
+    );
     const p = await pods.waitPod('doomed', 'Ready', isPodReady);
     const worker = agent.pods().find((w) => w.spec.name === 'doomed');
     const [pid] = worker?.pids() ?? [];
@@ -251,7 +355,10 @@ describe('node agent: pod lifecycle', () => {
     assert.equal(r.code, 0, r.stderr);
     await waitFor('the process to be gone', () => !isAlive(pid), { timeoutMs: 10_000 });
     await agent.settled();
-    assert.equal(agent.pods().some((w) => w.spec.name === 'doomed'), false);
+    assert.equal(
+      agent.pods().some((w) => w.spec.name === 'doomed'),
+      false,
+    );
     assert.equal(agent.childPids().includes(pid), false);
     const info = await control(agent, 'GET', '/v1/pods/default/doomed');
     assert.equal(info.status, 404);
@@ -260,7 +367,11 @@ describe('node agent: pod lifecycle', () => {
 
   test('an API server restart is survived: pods created afterwards run, statuses keep flowing', async () => {
     await lab.cluster.restart();
-    await apply(podManifest('after-restart', zone, { containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }] }));
+    await apply(
+      podManifest('after-restart', zone, {
+        containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }],
+      }),
+    );
     const p = await pods.waitPod('after-restart', 'Ready', isPodReady, 30_000);
     assert.ok(p.status?.podIP?.startsWith('127.88.1.'));
     const nodeOut = await lab.cluster.kubectl(['get', 'node', node.name, '--no-headers']);

@@ -22,7 +22,10 @@ const curlImage = 'registry.cn-hangzhou.aliyuncs.com/acs/curl:8.1.2';
 const seedFailure =
   'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused';
 
-async function curl(url: string, extra: readonly string[] = []): Promise<{ code: number; body: string; headers: string }> {
+async function curl(
+  url: string,
+  extra: readonly string[] = [],
+): Promise<{ code: number; body: string; headers: string }> {
   const r = await runCommand('curl', ['-s', '-D', '-', '--max-time', '5', ...extra, url]);
   const [headers = '', ...rest] = r.stdout.split('\r\n\r\n');
   return { code: Number(/^HTTP\/1\.1 (\d+)/.exec(headers)?.[1] ?? 0), body: rest.join('\r\n\r\n'), headers };
@@ -53,16 +56,26 @@ describe('node agent: the seed app on two lab nodes, with sidecars', () => {
     return services.map((svc) => ({
       host: `${svc}.default.svc.cluster.local`,
       port: 8000,
-      domains: [`${svc}:8000`, `${svc}.default:8000`, `${svc}.default.svc:8000`, `${svc}.default.svc.cluster.local:8000`],
+      domains: [
+        `${svc}:8000`,
+        `${svc}.default:8000`,
+        `${svc}.default.svc:8000`,
+        `${svc}.default.svc.cluster.local:8000`,
+      ],
       endpoints: pods
-        .filter((p) => p.metadata?.labels?.['app'] === svc && zoneOfNode(p.spec?.nodeName) === identity.locality.zone)
+        .filter(
+          (p) =>
+            p.metadata?.labels?.['app'] === svc && zoneOfNode(p.spec?.nodeName) === identity.locality.zone,
+        )
         .filter((p) => p.status?.podIP !== undefined)
         .map((p) => ({ address: p.status?.podIP as string, port: 8000 })),
     }));
   }
 
   function podOf(pods: V1Pod[], deployment: string): V1Pod | undefined {
-    return pods.find((p) => p.metadata?.name?.startsWith(`${deployment}-`) && p.metadata.deletionTimestamp === undefined);
+    return pods.find(
+      (p) => p.metadata?.name?.startsWith(`${deployment}-`) && p.metadata.deletionTimestamp === undefined,
+    );
   }
 
   function isReady(p: V1Pod | undefined): boolean {
@@ -74,12 +87,16 @@ describe('node agent: the seed app on two lab nodes, with sidecars', () => {
       octet: 87,
       zones,
       agentOptions: {
-        proxyBootstrap: async (identity) => staticProxyBootstrap(identity, { services: await sameZoneRoutes(identity) }),
+        proxyBootstrap: async (identity) =>
+          staticProxyBootstrap(identity, { services: await sameZoneRoutes(identity) }),
       },
     });
     core = lab.kubeConfig.makeApiClient(CoreV1Api);
     for (const node of lab.nodes) await lab.startAgent(node);
-    const applied = await lab.cluster.kubectl(['apply', '-f', '-'], asList(injectedSeed('cluster-2-app.yaml', 'cluster-2')));
+    const applied = await lab.cluster.kubectl(
+      ['apply', '-f', '-'],
+      asList(injectedSeed('cluster-2-app.yaml', 'cluster-2')),
+    );
     assert.equal(applied.code, 0, applied.stderr);
   });
 
@@ -87,7 +104,7 @@ describe('node agent: the seed app on two lab nodes, with sidecars', () => {
     await lab?.close();
   });
 
-  test('every seed pod runs Ready in its zone with an address from its node\'s podCIDR', async () => {
+  test("every seed pod runs Ready in its zone with an address from its node's podCIDR", async () => {
     const pods = await waitFor(
       '6 ready seed pods',
       async () => {
@@ -115,7 +132,12 @@ describe('node agent: the seed app on two lab nodes, with sidecars', () => {
     assert.equal(wide.code, 0, wide.stderr);
     for (const p of pods) {
       const line = wide.stdout.split('\n').find((l) => l.startsWith(`${p.metadata?.name} `)) ?? '';
-      assert.match(line, new RegExp(`\\s2/2\\s+Running\\s+0\\s+\\S+\\s+${(p.status?.podIP ?? '').replace(/\./g, '\\.')}\\s+${p.spec?.nodeName}\\s`));
+      assert.match(
+        line,
+        new RegExp(
+          `\\s2/2\\s+Running\\s+0\\s+\\S+\\s+${(p.status?.podIP ?? '').replace(/\./g, '\\.')}\\s+${p.spec?.nodeName}\\s`,
+        ),
+      );
     }
   });
 
@@ -142,9 +164,19 @@ describe('node agent: the seed app on two lab nodes, with sidecars', () => {
     const before = podOf(await seedPods(), 'mockb-ap-northeast-1a');
     const oldIp = before?.status?.podIP ?? '';
     const patch = {
-      spec: { template: { spec: { containers: [{ name: 'default', image: curlImage, command: ['sleep', '36000'] }] } } },
+      spec: {
+        template: {
+          spec: { containers: [{ name: 'default', image: curlImage, command: ['sleep', '36000'] }] },
+        },
+      },
     };
-    const r = await lab.cluster.kubectl(['patch', 'deployment', 'mockb-ap-northeast-1a', '-p', JSON.stringify(patch)]);
+    const r = await lab.cluster.kubectl([
+      'patch',
+      'deployment',
+      'mockb-ap-northeast-1a',
+      '-p',
+      JSON.stringify(patch),
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const drilled = await waitFor(
       'the drilled pod to be Ready and the old one gone',
@@ -169,7 +201,16 @@ describe('node agent: the seed app on two lab nodes, with sidecars', () => {
     assert.equal(res.code, 503);
     assert.equal(res.body, seedFailure);
     // The old pod is gone for good: nothing listens on its address any more.
-    const gone = await runCommand('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', `http://${oldIp}:8000/`]);
+    const gone = await runCommand('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--max-time',
+      '2',
+      `http://${oldIp}:8000/`,
+    ]);
     assert.equal(gone.stdout, '000');
   });
 });

@@ -8,11 +8,20 @@ import { FaultGate, parseFaultSpec, supportedFaultKinds } from './app-fault.js';
 describe('fault requests', () => {
   const cases: Array<[unknown, unknown]> = [
     [{ kind: 'refuse' }, { kind: 'refuse' }],
-    [{ kind: 'delay', delayMs: 250, durationMs: 1000, container: 'app' }, { kind: 'delay', delayMs: 250, durationMs: 1000, container: 'app' }],
-    [{ kind: 'http-5xx', status: 502 }, { kind: 'http-5xx', status: 502 }],
+    [
+      { kind: 'delay', delayMs: 250, durationMs: 1000, container: 'app' },
+      { kind: 'delay', delayMs: 250, durationMs: 1000, container: 'app' },
+    ],
+    [
+      { kind: 'http-5xx', status: 502 },
+      { kind: 'http-5xx', status: 502 },
+    ],
     ['refuse', { error: 'the body must be a JSON object such as {"kind":"refuse"}' }],
     [{ kind: 'boom' }, { error: 'kind must be one of refuse, hang, http-5xx, delay, kill, got "boom"' }],
-    [{ kind: 'refuse', extra: 1 }, { error: 'unknown field "extra" (known: kind, container, durationMs, delayMs, status)' }],
+    [
+      { kind: 'refuse', extra: 1 },
+      { error: 'unknown field "extra" (known: kind, container, durationMs, delayMs, status)' },
+    ],
     [{ kind: 'delay', delayMs: -1 }, { error: 'delayMs must be an integer from 0 to 86400000, got -1' }],
     [{ kind: 'http-5xx', status: 404 }, { error: 'status must be a 5xx code, got 404' }],
     [{ kind: 'refuse', delayMs: 5 }, { error: 'delayMs applies to kind delay only' }],

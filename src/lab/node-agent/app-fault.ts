@@ -44,7 +44,8 @@ export function parseFaultSpec(body: unknown): FaultSpec | { readonly error: str
   if (!isRecord(body)) return { error: 'the body must be a JSON object such as {"kind":"refuse"}' };
   const known = ['kind', 'container', 'durationMs', 'delayMs', 'status'];
   const unknown = Object.keys(body).filter((k) => !known.includes(k));
-  if (unknown.length > 0) return { error: `unknown field ${JSON.stringify(unknown[0])} (known: ${known.join(', ')})` };
+  if (unknown.length > 0)
+    return { error: `unknown field ${JSON.stringify(unknown[0])} (known: ${known.join(', ')})` };
   const kind = body['kind'];
   if (typeof kind !== 'string' || !(faultKinds as readonly string[]).includes(kind))
     return { error: `kind must be one of ${faultKinds.join(', ')}, got ${JSON.stringify(kind)}` };
@@ -68,8 +69,10 @@ export function parseFaultSpec(body: unknown): FaultSpec | { readonly error: str
     spec.status = v;
   }
   if (spec.delayMs !== undefined && kind !== 'delay') return { error: 'delayMs applies to kind delay only' };
-  if (spec.status !== undefined && kind !== 'http-5xx') return { error: 'status applies to kind http-5xx only' };
-  if (spec.durationMs !== undefined && kind === 'kill') return { error: 'kill happens once: durationMs does not apply' };
+  if (spec.status !== undefined && kind !== 'http-5xx')
+    return { error: 'status applies to kind http-5xx only' };
+  if (spec.durationMs !== undefined && kind === 'kill')
+    return { error: 'kill happens once: durationMs does not apply' };
   return spec;
 }
 

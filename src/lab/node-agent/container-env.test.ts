@@ -73,7 +73,12 @@ describe('container environment', () => {
   });
 
   test('without a sidecar: no proxy variables, the app listens on the pod IP; own variables win', () => {
-    const pod = podWith({ name: 'app', image: 'x', command: ['true'], env: [{ name: 'PATH', value: '/opt' }] });
+    const pod = podWith({
+      name: 'app',
+      image: 'x',
+      command: ['true'],
+      env: [{ name: 'PATH', value: '/opt' }],
+    });
     const r = resolveContainer(pod, pod.containers[0] as never, { ...net, hasSidecar: false });
     assert.equal(r.env['http_proxy'], undefined);
     assert.equal(r.env['SPILLWAY_LISTEN_HOST'], '127.87.1.2');

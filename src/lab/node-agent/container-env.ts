@@ -122,7 +122,11 @@ export interface ResolvedContainer {
 }
 
 /** Resolves env, command and args of `container` (its `configProblem` must be undefined). */
-export function resolveContainer(pod: PodSpecModel, container: ContainerSpec, net: PodNetwork): ResolvedContainer {
+export function resolveContainer(
+  pod: PodSpecModel,
+  container: ContainerSpec,
+  net: PodNetwork,
+): ResolvedContainer {
   const declared = new Map<string, string>();
   for (const variable of container.env) {
     let value = '';

@@ -57,7 +57,11 @@ export function appendLogLine(path: string, line: string): Promise<void> {
 }
 
 /** Resolves with `promise`'s value, or with undefined once `ms` passed first (grace periods). */
-export function settledWithin<T>(promise: Promise<T>, ms: number, setTimer: (ms: number, fn: () => void) => { cancel(): void }): Promise<T | undefined> {
+export function settledWithin<T>(
+  promise: Promise<T>,
+  ms: number,
+  setTimer: (ms: number, fn: () => void) => { cancel(): void },
+): Promise<T | undefined> {
   return new Promise((resolve) => {
     const timer = setTimer(ms, () => resolve(undefined));
     promise.then(

@@ -14,7 +14,13 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Clock, Timer } from '../../core/clock.js';
 import type { FaultSpec } from './app-fault.js';
-import { appListenHost, resolveContainer, sidecarHttpProxyPort, type PodNetwork, type ResolvedContainer } from './container-env.js';
+import {
+  appListenHost,
+  resolveContainer,
+  sidecarHttpProxyPort,
+  type PodNetwork,
+  type ResolvedContainer,
+} from './container-env.js';
 import { ContainerStartError, type ContainerExit, type RunningContainer } from './container-runtime.js';
 import type { EventType } from './kubelet-events.js';
 import type { ContainerSpec, PodSpecModel } from './pod-spec.js';
@@ -135,7 +141,11 @@ export class ContainerSlot {
     }
     if (spec.imagePullPolicy === 'Always') {
       this.event('Normal', 'Pulling', `Pulling image "${spec.image}"`);
-      this.event('Normal', 'Pulled', `Successfully pulled image "${spec.image}" in 0s (0s including waiting)`);
+      this.event(
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${spec.image}" in 0s (0s including waiting)`,
+      );
     } else {
       this.event('Normal', 'Pulled', `Container image "${spec.image}" already present on machine`);
     }
@@ -155,7 +165,11 @@ export class ContainerSlot {
       }
       const now = this.deps.clock.wallMs();
       this.containerID = this.newContainerId();
-      this.onExit(gen, { exitCode: err instanceof ContainerStartError ? err.exitCode : 128, reason: 'StartError', message }, now);
+      this.onExit(
+        gen,
+        { exitCode: err instanceof ContainerStartError ? err.exitCode : 128, reason: 'StartError', message },
+        now,
+      );
       return;
     }
     if (gen !== this.generation || this.isTerminating) {
@@ -177,7 +191,8 @@ export class ContainerSlot {
     const fault = this.pod.fault(spec.name);
     if (fault !== undefined && spec.runtime === 'command') await instance.setFault(fault);
     this.probes.start({
-      defaultHost: spec.runtime === 'proxy' || !this.pod.net.hasSidecar ? this.pod.net.podIP : this.pod.net.localhost,
+      defaultHost:
+        spec.runtime === 'proxy' || !this.pod.net.hasSidecar ? this.pod.net.podIP : this.pod.net.localhost,
       ports: spec.ports,
       env: resolved.env,
       workingDir: spec.workingDir,
@@ -244,7 +259,9 @@ export class ContainerSlot {
         reason: 'ImagePullBackOff',
         message: `Back-off pulling image "${image}": ErrImagePull: ${unrunnableMessage}`,
       });
-      this.timer = this.deps.clock.setTimer(this.imageBackoff.remainingMs(this.lastPullMs, now), () => this.pullImage(gen));
+      this.timer = this.deps.clock.setTimer(this.imageBackoff.remainingMs(this.lastPullMs, now), () =>
+        this.pullImage(gen),
+      );
       return;
     }
     this.event('Normal', 'Pulling', `Pulling image "${image}"`);
@@ -284,7 +301,11 @@ export class ContainerSlot {
     const restartGen = this.generation;
     if (this.crashBackoff.isInBackOffSince(finishedMs, finishedMs)) {
       const delay = goDurationText(this.crashBackoff.currentMs());
-      this.event('Warning', 'BackOff', `Back-off restarting failed container ${this.spec.name} in pod ${this.podRef}`);
+      this.event(
+        'Warning',
+        'BackOff',
+        `Back-off restarting failed container ${this.spec.name} in pod ${this.podRef}`,
+      );
       this.setState({
         kind: 'waiting',
         reason: 'CrashLoopBackOff',
@@ -347,7 +368,10 @@ export class ContainerSlot {
   view(): ContainerView {
     const isRunning = this.state.kind === 'running';
     const started = isRunning && this.probes.isStarted();
-    const isLive = this.spec.runtime !== 'proxy' || this.probes.hasProbe('readiness') || this.instance?.isLive?.() === true;
+    const isLive =
+      this.spec.runtime !== 'proxy' ||
+      this.probes.hasProbe('readiness') ||
+      this.instance?.isLive?.() === true;
     return {
       name: this.spec.name,
       image: this.spec.image,

@@ -12,12 +12,15 @@
  *   PUT    /v1/pods/<ns>/<name>/fault        body {"kind": "refuse|hang|http-5xx|delay|kill",
  *                                            "container"?, "durationMs"?, "delayMs"?, "status"?} -> <pod>
  *   DELETE /v1/pods/<ns>/<name>/fault        heals the pod -> {"healed": bool, "pod": <pod>}
+ *   GET    /v1/pods/<ns>/<name>/log          a container's log as text (`?container=<name>`, default the
+ *                                            app container; `?tailBytes=<n>`, default the last 1 MiB)
  *   POST   /v1/heal                          heals every pod -> {"healed": ["ns/name", ...]}
  *
  * Errors are `{"code": "...", "message": "..."}` with 400 (bad body), 401 (token), 404 (no such pod
  * or route), 405, 409 (the fault cannot apply to that container) or 413.
  */
 import { timingSafeEqual } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCode } from '../../core/errors.js';
@@ -34,9 +37,31 @@ export interface ControlApiHandlers {
   /** undefined: no such pod. */
   heal(namespace: string, name: string): Promise<boolean | undefined>;
   healAll(): Promise<string[]>;
+  /** The log file of a container of a pod (undefined: no such pod or container). */
+  logPath(namespace: string, name: string, container: string | undefined): string | undefined;
 }
 
 const maxBodyBytes = 64 * 1024;
+const defaultTailBytes = 1024 * 1024;
+
+/** The last `tailBytes` of a file ('' when it does not exist yet). */
+async function tail(path: string, tailBytes: number): Promise<string> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, tailBytes);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
 
 class HttpError extends Error {
   constructor(
@@ -65,7 +90,9 @@ function readBody(req: http.IncomingMessage): Promise<unknown> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > maxBodyBytes) {
-        reject(new HttpError(413, ErrorCode.labFaultInvalid, `the body is larger than ${maxBodyBytes} bytes`));
+        reject(
+          new HttpError(413, ErrorCode.labFaultInvalid, `the body is larger than ${maxBodyBytes} bytes`),
+        );
         req.destroy();
         return;
       }
@@ -81,7 +108,9 @@ function readBody(req: http.IncomingMessage): Promise<unknown> {
       try {
         resolve(JSON.parse(text) as unknown);
       } catch (err) {
-        reject(new HttpError(400, ErrorCode.labFaultInvalid, `the body is not JSON: ${(err as Error).message}`));
+        reject(
+          new HttpError(400, ErrorCode.labFaultInvalid, `the body is not JSON: ${(err as Error).message}`),
+        );
       }
     });
   });
@@ -145,11 +174,19 @@ export class ControlApi {
     }
     if (!this.isAuthorized(req)) {
       req.resume();
-      throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token (see control-token in the agent state directory)');
+      throw new HttpError(
+        401,
+        'unauthorized',
+        'missing or wrong bearer token (see control-token in the agent state directory)',
+      );
     }
-    const parts = url.pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+    const parts = url.pathname
+      .split('/')
+      .filter((p) => p !== '')
+      .map(decodeURIComponent);
     const allow = (expected: string): void => {
-      if (method !== expected) throw new HttpError(405, 'method_not_allowed', `${method} ${url.pathname}: use ${expected}`);
+      if (method !== expected)
+        throw new HttpError(405, 'method_not_allowed', `${method} ${url.pathname}: use ${expected}`);
     };
     if (parts[0] !== 'v1') throw new HttpError(404, 'not_found', `no route ${url.pathname}`);
     if (parts.length === 2 && parts[1] === 'node') {
@@ -168,18 +205,37 @@ export class ControlApi {
       send(res, 200, { node: this.handlers.node()['name'], pods: this.handlers.pods() });
       return;
     }
-    if (parts[1] !== 'pods' || (parts.length !== 4 && !(parts.length === 5 && parts[4] === 'fault')))
-      throw new HttpError(404, 'not_found', `no route ${url.pathname}`);
+    const isPodRoute =
+      parts.length === 4 || (parts.length === 5 && (parts[4] === 'fault' || parts[4] === 'log'));
+    if (parts[1] !== 'pods' || !isPodRoute) throw new HttpError(404, 'not_found', `no route ${url.pathname}`);
     const namespace = parts[2] ?? '';
     const name = parts[3] ?? '';
     const pod = (): Record<string, unknown> => {
       const info = this.handlers.pod(namespace, name);
-      if (info === undefined) throw new HttpError(404, 'not_found', `pod ${namespace}/${name} does not run on this node`);
+      if (info === undefined)
+        throw new HttpError(404, 'not_found', `pod ${namespace}/${name} does not run on this node`);
       return info;
     };
     if (parts.length === 4) {
       allow('GET');
       send(res, 200, pod());
+      return;
+    }
+    if (parts[4] === 'log') {
+      allow('GET');
+      pod();
+      const container = url.searchParams.get('container') ?? undefined;
+      const path = this.handlers.logPath(namespace, name, container);
+      if (path === undefined)
+        throw new HttpError(
+          404,
+          'not_found',
+          `pod ${namespace}/${name} has no container ${container ?? '(app)'}`,
+        );
+      const tailBytes = Number(url.searchParams.get('tailBytes') ?? defaultTailBytes);
+      if (!Number.isInteger(tailBytes) || tailBytes < 0)
+        throw new HttpError(400, 'bad_request', 'tailBytes must be a non-negative integer');
+      send(res, 200, await tail(path, tailBytes));
       return;
     }
     if (method === 'DELETE') {

@@ -55,7 +55,12 @@ export class KubeRest {
   }
 
   /** Rejects only for transport errors; any HTTP status resolves. */
-  async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<KubeResponse> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+  ): Promise<KubeResponse> {
     const url = new URL(path, this.server);
     const options: https.RequestOptions = {
       method,
@@ -86,7 +91,9 @@ export class KubeRest {
           resolve({ status: res.statusCode ?? 0, body: parsed });
         });
       });
-      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within ${this.timeoutMs} ms`)));
+      req.on('timeout', () =>
+        req.destroy(new Error(`${method} ${path}: no answer within ${this.timeoutMs} ms`)),
+      );
       req.on('error', reject);
       req.end(payload);
     });
@@ -100,7 +107,11 @@ export class KubeRest {
 /** The `message` of a Kubernetes Status body, else the status code. */
 export function describeResponse(r: KubeResponse): string {
   const body = r.body;
-  if (typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string')
+  if (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as { message?: unknown }).message === 'string'
+  )
     return `${r.status} ${(body as { message: string }).message}`;
   return `HTTP ${r.status}`;
 }

@@ -37,7 +37,13 @@ export class KubeletEvents {
   ) {}
 
   /** Records an event about `pod` (and one of its containers). */
-  record(pod: EventPod, container: string | undefined, type: EventType, reason: string, message: string): void {
+  record(
+    pod: EventPod,
+    container: string | undefined,
+    type: EventType,
+    reason: string,
+    message: string,
+  ): void {
     const p = this.write(pod, container, type, reason, message).catch((err: unknown) => {
       this.log.debug({ err, reason }, 'event not written');
     });
@@ -69,7 +75,10 @@ export class KubeletEvents {
     const existing = this.folded.get(key);
     if (existing !== undefined) {
       existing.count++;
-      const r = await this.rest.patch(`${base}/${existing.name}`, { count: existing.count, lastTimestamp: now });
+      const r = await this.rest.patch(`${base}/${existing.name}`, {
+        count: existing.count,
+        lastTimestamp: now,
+      });
       if (r.status < 300) return;
       this.folded.delete(key); // gone (e.g. the namespace was recreated): write a new one
     }

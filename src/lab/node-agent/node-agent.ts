@@ -127,20 +127,25 @@ export class NodeAgent {
       podCapacity: () => this.allocator?.capacity ?? 0,
       readiness: () => this.readiness(),
     });
-    this.informer = new ResilientInformer(podCollection(options.kubeConfig, options.nodeName), options.kubeConfig, {
-      clock: this.clock,
-      random: options.random ?? new SystemRandom(),
-      log: this.log,
-      backoff: clientGoBackoff,
-      listTimeoutMs: 30_000,
-      onObject: (_kind, type, object) => (type === 'upsert' ? this.onPod(object) : this.onPodDeleted(object)),
-      onStateChange: (state) => {
-        if (state.hasSynced && !this.hasSynced) {
-          this.hasSynced = true;
-          void this.heartbeat.beat();
-        }
+    this.informer = new ResilientInformer(
+      podCollection(options.kubeConfig, options.nodeName),
+      options.kubeConfig,
+      {
+        clock: this.clock,
+        random: options.random ?? new SystemRandom(),
+        log: this.log,
+        backoff: clientGoBackoff,
+        listTimeoutMs: 30_000,
+        onObject: (_kind, type, object) =>
+          type === 'upsert' ? this.onPod(object) : this.onPodDeleted(object),
+        onStateChange: (state) => {
+          if (state.hasSynced && !this.hasSynced) {
+            this.hasSynced = true;
+            void this.heartbeat.beat();
+          }
+        },
       },
-    });
+    );
     this.control = new ControlApi(
       {
         node: () => this.nodeInfo(),
@@ -151,6 +156,7 @@ export class NodeAgent {
           const w = this.workers.get(`${ns}/${name}`);
           return w === undefined ? undefined : w.heal();
         },
+        logPath: (ns, name, container) => this.workers.get(`${ns}/${name}`)?.logPath(container),
         healAll: async () => {
           const healed: string[] = [];
           for (const w of this.workers.values()) if (await w.heal()) healed.push(w.key);
@@ -169,7 +175,13 @@ export class NodeAgent {
       await agent.begin();
     } catch (err) {
       await agent.close();
-      throw err instanceof SpillwayError ? err : new SpillwayError(ErrorCode.labNodeAgentFailed, `node agent ${options.nodeName}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw err instanceof SpillwayError
+        ? err
+        : new SpillwayError(
+            ErrorCode.labNodeAgentFailed,
+            `node agent ${options.nodeName}: ${err instanceof Error ? err.message : String(err)}`,
+            { cause: err },
+          );
     }
     return agent;
   }
@@ -204,7 +216,10 @@ export class NodeAgent {
         return await this.heartbeat.ensure();
       } catch (err) {
         if (this.clock.monotonicMs() + delayMs > deadline || this.isClosed)
-          throw new SpillwayError(ErrorCode.labNodeAgentFailed, `node agent ${this.options.nodeName}: cannot read or register its Node: ${(err as Error).message}`);
+          throw new SpillwayError(
+            ErrorCode.labNodeAgentFailed,
+            `node agent ${this.options.nodeName}: cannot read or register its Node: ${(err as Error).message}`,
+          );
         await new Promise<void>((resolve) => this.clock.setTimer(delayMs, resolve));
         delayMs = Math.min(delayMs * 2, 2000);
       }
@@ -225,13 +240,16 @@ export class NodeAgent {
       }
     }
     if (internalIP !== undefined) this.hostIP = internalIP;
-    if (this.cidrProblem !== undefined) this.log.error({ problem: this.cidrProblem }, 'pods cannot run on this node');
+    if (this.cidrProblem !== undefined)
+      this.log.error({ problem: this.cidrProblem }, 'pods cannot run on this node');
   }
 
   private readIpamPosition(cidr: string): string | undefined {
     try {
       const saved = JSON.parse(readFileSync(join(this.options.stateDir, 'ipam.json'), 'utf8')) as unknown;
-      return isRecord(saved) && saved['podCIDR'] === cidr && typeof saved['lastReserved'] === 'string' ? saved['lastReserved'] : undefined;
+      return isRecord(saved) && saved['podCIDR'] === cidr && typeof saved['lastReserved'] === 'string'
+        ? saved['lastReserved']
+        : undefined;
     } catch {
       return undefined;
     }
@@ -248,7 +266,10 @@ export class NodeAgent {
 
   private readiness(): { isReady: boolean; message: string } {
     if (this.cidrProblem !== undefined)
-      return { isReady: false, message: `container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:${this.cidrProblem}` };
+      return {
+        isReady: false,
+        message: `container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:${this.cidrProblem}`,
+      };
     if (!this.hasSynced) return { isReady: false, message: 'node agent is starting: pods not listed yet' };
     return { isReady: true, message: 'kubelet is posting ready status' };
   }
@@ -330,7 +351,8 @@ export class NodeAgent {
     if (this.xdsFromCluster !== undefined) return this.xdsFromCluster;
     const r = await this.rest.get('/api/v1/namespaces/istio-system/services/istiod').catch(() => undefined);
     const body = r?.body;
-    const annotations = isRecord(body) && isRecord(body['metadata']) ? body['metadata']['annotations'] : undefined;
+    const annotations =
+      isRecord(body) && isRecord(body['metadata']) ? body['metadata']['annotations'] : undefined;
     const text = isRecord(annotations) ? annotations['lab.spillway.io/xds-address'] : undefined;
     const m = typeof text === 'string' ? /^(.+):(\d+)$/.exec(text) : null;
     if (m === null)
@@ -371,7 +393,8 @@ export class NodeAgent {
     const meta = isRecord(object) && isRecord(object['metadata']) ? object['metadata'] : {};
     const key = `${String(meta['namespace'] ?? 'default')}/${String(meta['name'] ?? '')}`;
     const worker = this.workers.get(key);
-    if (worker !== undefined && worker.uid === String(meta['uid'] ?? '')) this.retire(worker, this.graceMsOf(worker));
+    if (worker !== undefined && worker.uid === String(meta['uid'] ?? ''))
+      this.retire(worker, this.graceMsOf(worker));
   }
 
   /** Tears a pod down (it is gone from the API) and forgets it once its processes are gone. */
@@ -387,7 +410,11 @@ export class NodeAgent {
     while (this.terminating.size > 0) await Promise.all([...this.terminating]);
   }
 
-  private async applyFault(namespace: string, name: string, spec: FaultSpec): Promise<FaultResult | undefined> {
+  private async applyFault(
+    namespace: string,
+    name: string,
+    spec: FaultSpec,
+  ): Promise<FaultResult | undefined> {
     return this.workers.get(`${namespace}/${name}`)?.applyFault(spec);
   }
 

@@ -42,7 +42,8 @@ function snapshotOf(node: unknown): NodeSnapshot {
   const spec = isRecord(node) && isRecord(node['spec']) ? node['spec'] : {};
   const status = isRecord(node) && isRecord(node['status']) ? node['status'] : {};
   const labels: Record<string, string> = {};
-  if (isRecord(meta['labels'])) for (const [k, v] of Object.entries(meta['labels'])) if (typeof v === 'string') labels[k] = v;
+  if (isRecord(meta['labels']))
+    for (const [k, v] of Object.entries(meta['labels'])) if (typeof v === 'string') labels[k] = v;
   const addresses = Array.isArray(status['addresses']) ? status['addresses'].filter(isRecord) : [];
   const internal = addresses.find((a) => a['type'] === 'InternalIP')?.['address'];
   return {
@@ -88,9 +89,16 @@ export class NodeHeartbeat {
         kind: 'Node',
         metadata: {
           name: this.nodeName,
-          labels: { 'kubernetes.io/hostname': this.nodeName, 'kubernetes.io/os': 'linux', ...registration.labels },
+          labels: {
+            'kubernetes.io/hostname': this.nodeName,
+            'kubernetes.io/os': 'linux',
+            ...registration.labels,
+          },
         },
-        spec: registration.podCIDR === undefined ? {} : { podCIDR: registration.podCIDR, podCIDRs: [registration.podCIDR] },
+        spec:
+          registration.podCIDR === undefined
+            ? {}
+            : { podCIDR: registration.podCIDR, podCIDRs: [registration.podCIDR] },
       });
       if (r.status < 300) this.log.info({ node: this.nodeName }, 'registered node');
       else if (r.status === 409) r = await this.rest.get(nodePath(this.nodeName));
@@ -127,9 +135,18 @@ export class NodeHeartbeat {
     await this.post(undefined).catch(() => {});
   }
 
-  private condition(type: string, status: string, reason: string, message: string, now: string): Record<string, unknown> {
+  private condition(
+    type: string,
+    status: string,
+    reason: string,
+    message: string,
+    now: string,
+  ): Record<string, unknown> {
     const before = this.conditions.find((c) => c['type'] === type);
-    const since = before !== undefined && before['status'] === status && typeof before['lastTransitionTime'] === 'string' ? before['lastTransitionTime'] : now;
+    const since =
+      before !== undefined && before['status'] === status && typeof before['lastTransitionTime'] === 'string'
+        ? before['lastTransitionTime']
+        : now;
     return { type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: since };
   }
 
@@ -143,14 +160,36 @@ export class NodeHeartbeat {
           ? this.condition('Ready', 'True', 'KubeletReady', readiness.message, now)
           : this.condition('Ready', 'False', 'KubeletNotReady', readiness.message, now);
     const conditions = [
-      this.condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', now),
-      this.condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure', now),
-      this.condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available', now),
+      this.condition(
+        'MemoryPressure',
+        'False',
+        'KubeletHasSufficientMemory',
+        'kubelet has sufficient memory available',
+        now,
+      ),
+      this.condition(
+        'DiskPressure',
+        'False',
+        'KubeletHasNoDiskPressure',
+        'kubelet has no disk pressure',
+        now,
+      ),
+      this.condition(
+        'PIDPressure',
+        'False',
+        'KubeletHasSufficientPID',
+        'kubelet has sufficient PID available',
+        now,
+      ),
       ready,
     ];
     const address = this.options.address();
     const pods = String(this.options.podCapacity());
-    const capacity = { cpu: String(os.availableParallelism()), memory: `${Math.floor(os.totalmem() / 1024)}Ki`, pods };
+    const capacity = {
+      cpu: String(os.availableParallelism()),
+      memory: `${Math.floor(os.totalmem() / 1024)}Ki`,
+      pods,
+    };
     const status: Record<string, unknown> = {
       conditions,
       capacity,

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkLabPodCidr, parseIpv4Cidr, PodIpAllocator, podLocalhost, type Ipv4Cidr } from './pod-address.js';
+import {
+  checkLabPodCidr,
+  parseIpv4Cidr,
+  PodIpAllocator,
+  podLocalhost,
+  type Ipv4Cidr,
+} from './pod-address.js';
 
 function cidr(text: string): Ipv4Cidr {
   const parsed = parseIpv4Cidr(text);
@@ -20,7 +26,10 @@ describe('pod CIDRs', () => {
       '127.87.1.5/24: not a network address (did you mean 127.87.1.0/24?)',
     );
     assert.equal(parseIpv4Cidr('127.87.1/24'), '"127.87.1/24" is not an IPv4 CIDR (a.b.c.d/n)');
-    assert.equal(parseIpv4Cidr('127.87.1.0/31'), '127.87.1.0/31: a /31 leaves no address for pods (at most /30)');
+    assert.equal(
+      parseIpv4Cidr('127.87.1.0/31'),
+      '127.87.1.0/31: a /31 leaves no address for pods (at most /30)',
+    );
     assert.equal(parseIpv4Cidr('127.87.300.0/24'), '"127.87.300.0/24" is not an IPv4 CIDR (a.b.c.d/n)');
   });
 
@@ -31,13 +40,16 @@ describe('pod CIDRs', () => {
       error: '127.156.0.2: its localhost would be 127.256... (second octet must be <= 155)',
     });
     assert.deepEqual(podLocalhost('10.0.0.2'), {
-      error: '10.0.0.2 is not a lab pod address (the lab\'s pods live in 127.0.0.0/8)',
+      error: "10.0.0.2 is not a lab pod address (the lab's pods live in 127.0.0.0/8)",
     });
   });
 
   test('a node range outside what lab localhosts can express is refused', () => {
     assert.equal(checkLabPodCidr(cidr('127.87.2.0/24')), undefined);
-    assert.match(checkLabPodCidr(cidr('10.1.0.0/24')) ?? '', /^podCIDR 10\.1\.0\.0\/24: 10\.1\.0\.2 is not a lab pod/);
+    assert.match(
+      checkLabPodCidr(cidr('10.1.0.0/24')) ?? '',
+      /^podCIDR 10\.1\.0\.0\/24: 10\.1\.0\.2 is not a lab pod/,
+    );
     assert.match(checkLabPodCidr(cidr('127.200.0.0/24')) ?? '', /second octet must be <= 155/);
   });
 });
@@ -55,7 +67,10 @@ describe('pod IP allocation', () => {
 
   test('a freed address comes back only after every other free one was used (round robin)', () => {
     const a = new PodIpAllocator(cidr('127.87.1.0/29')); // pods .2 ... .6
-    assert.deepEqual(['a', 'b', 'c'].map((o) => a.allocate(o)), ['127.87.1.2', '127.87.1.3', '127.87.1.4']);
+    assert.deepEqual(
+      ['a', 'b', 'c'].map((o) => a.allocate(o)),
+      ['127.87.1.2', '127.87.1.3', '127.87.1.4'],
+    );
     a.release('127.87.1.2');
     assert.equal(a.allocate('d'), '127.87.1.5');
     assert.equal(a.allocate('e'), '127.87.1.6');

@@ -49,7 +49,8 @@ export function parseIpv4Cidr(text: string): Ipv4Cidr | string {
   if (prefixLength > 30) return `${text}: a /${prefixLength} leaves no address for pods (at most /30)`;
   const size = 2 ** (32 - prefixLength);
   const network = address - (address % size);
-  if (network !== address) return `${text}: not a network address (did you mean ${intToIpv4(network)}/${prefixLength}?)`;
+  if (network !== address)
+    return `${text}: not a network address (did you mean ${intToIpv4(network)}/${prefixLength}?)`;
   return { text: `${intToIpv4(network)}/${prefixLength}`, network, prefixLength };
 }
 
@@ -92,7 +93,8 @@ export class PodIpAllocator {
     this.first = cidr.network + 2;
     this.last = cidr.network + 2 ** (32 - cidr.prefixLength) - 2;
     const previous = lastReserved === undefined ? undefined : ipv4ToInt(lastReserved);
-    if (previous !== undefined && previous >= this.first && previous <= this.last) this.lastReserved = previous;
+    if (previous !== undefined && previous >= this.first && previous <= this.last)
+      this.lastReserved = previous;
   }
 
   /** How many pod addresses the range has. */

@@ -86,7 +86,8 @@ export interface PodSpecModel {
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
   /** The controlling owner (a ReplicaSet for Deployment pods), if any. */
-  readonly controller: { readonly kind: string; readonly name: string; readonly apiVersion: string } | undefined;
+  readonly controller:
+    { readonly kind: string; readonly name: string; readonly apiVersion: string } | undefined;
   readonly nodeName: string;
   readonly serviceAccountName: string;
   readonly restartPolicy: RestartPolicy;
@@ -189,7 +190,8 @@ function parseEnv(value: unknown): { env: EnvVarSpec[]; problem: string | undefi
     const from = item['valueFrom'];
     if (isRecord(from)) {
       const fieldPath = str(isRecord(from['fieldRef']) ? from['fieldRef']['fieldPath'] : undefined);
-      const isLabelRef = fieldPath !== undefined && /^metadata\.(labels|annotations)\['.+'\]$/.test(fieldPath);
+      const isLabelRef =
+        fieldPath !== undefined && /^metadata\.(labels|annotations)\['.+'\]$/.test(fieldPath);
       if (fieldPath !== undefined && (supportedFieldPaths.includes(fieldPath) || isLabelRef)) {
         env.push({ name, source: { type: 'fieldRef', fieldPath } });
       } else {
@@ -240,7 +242,8 @@ function parseContainer(value: JsonRecord, index: number, containerCount: number
   return {
     name,
     image,
-    imagePullPolicy: str(value['imagePullPolicy']) ?? (/:latest$|^[^:]*$/.test(image) ? 'Always' : 'IfNotPresent'),
+    imagePullPolicy:
+      str(value['imagePullPolicy']) ?? (/:latest$|^[^:]*$/.test(image) ? 'Always' : 'IfNotPresent'),
     command,
     args,
     workingDir: str(value['workingDir']) || undefined,
@@ -271,7 +274,8 @@ export function parsePodSpec(pod: unknown): PodSpecModel {
   if (Array.isArray(init) && init.length > 0)
     podProblem ??= 'init containers are not supported by the lab node agent';
   if (spec['hostNetwork'] === true)
-    podProblem ??= 'hostNetwork pods are not supported by the lab node agent (every lab pod has its own address)';
+    podProblem ??=
+      'hostNetwork pods are not supported by the lab node agent (every lab pod has its own address)';
   if (containers.filter((c) => c.runtime === 'proxy').length > 1)
     podProblem ??= 'a pod can have at most one proxy (spillway/proxyv2) container';
   const grace = spec['terminationGracePeriodSeconds'];
@@ -288,7 +292,11 @@ export function parsePodSpec(pod: unknown): PodSpecModel {
     controller:
       owner === undefined
         ? undefined
-        : { kind: str(owner['kind']) ?? '', name: str(owner['name']) ?? '', apiVersion: str(owner['apiVersion']) ?? '' },
+        : {
+            kind: str(owner['kind']) ?? '',
+            name: str(owner['name']) ?? '',
+            apiVersion: str(owner['apiVersion']) ?? '',
+          },
     nodeName: str(spec['nodeName']) ?? '',
     serviceAccountName: str(spec['serviceAccountName']) ?? 'default',
     restartPolicy: restartPolicyOf(spec['restartPolicy']),

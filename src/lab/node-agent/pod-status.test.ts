@@ -44,7 +44,12 @@ function container(name: string, state: ContainerState, extra: Partial<Container
 }
 
 describe('pod phase (kubelet getPhase)', () => {
-  const cases: Array<{ name: string; policy: PodView['restartPolicy']; states: ContainerView[]; expected: string }> = [
+  const cases: Array<{
+    name: string;
+    policy: PodView['restartPolicy'];
+    states: ContainerView[];
+    expected: string;
+  }> = [
     { name: 'all running', policy: 'Always', states: [container('a', running)], expected: 'Running' },
     {
       name: 'one never started (ErrImagePull)',
@@ -58,11 +63,36 @@ describe('pod phase (kubelet getPhase)', () => {
       states: [container('a', crashLoop, { lastTerminated: exited(1), restartCount: 3 })],
       expected: 'Running',
     },
-    { name: 'Never, all exited 0', policy: 'Never', states: [container('a', exited(0))], expected: 'Succeeded' },
-    { name: 'Never, one failed', policy: 'Never', states: [container('a', exited(0)), container('b', exited(2))], expected: 'Failed' },
-    { name: 'OnFailure, one failed (restarts)', policy: 'OnFailure', states: [container('a', exited(1))], expected: 'Running' },
-    { name: 'OnFailure, all exited 0', policy: 'OnFailure', states: [container('a', exited(0))], expected: 'Succeeded' },
-    { name: 'Always, all exited 0 (restarts)', policy: 'Always', states: [container('a', exited(0))], expected: 'Running' },
+    {
+      name: 'Never, all exited 0',
+      policy: 'Never',
+      states: [container('a', exited(0))],
+      expected: 'Succeeded',
+    },
+    {
+      name: 'Never, one failed',
+      policy: 'Never',
+      states: [container('a', exited(0)), container('b', exited(2))],
+      expected: 'Failed',
+    },
+    {
+      name: 'OnFailure, one failed (restarts)',
+      policy: 'OnFailure',
+      states: [container('a', exited(1))],
+      expected: 'Running',
+    },
+    {
+      name: 'OnFailure, all exited 0',
+      policy: 'OnFailure',
+      states: [container('a', exited(0))],
+      expected: 'Succeeded',
+    },
+    {
+      name: 'Always, all exited 0 (restarts)',
+      policy: 'Always',
+      states: [container('a', exited(0))],
+      expected: 'Running',
+    },
   ];
   for (const c of cases) {
     test(`${c.name}: ${c.expected}`, () => {
@@ -98,10 +128,25 @@ describe('pod status document', () => {
     assert.deepEqual(status, {
       phase: 'Running',
       conditions: [
-        { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-12-07T10:00:00Z' },
-        { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-12-07T10:00:00Z' },
+        {
+          type: 'PodReadyToStartContainers',
+          status: 'True',
+          lastProbeTime: null,
+          lastTransitionTime: '2026-12-07T10:00:00Z',
+        },
+        {
+          type: 'Initialized',
+          status: 'True',
+          lastProbeTime: null,
+          lastTransitionTime: '2026-12-07T10:00:00Z',
+        },
         { type: 'Ready', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-12-07T10:00:00Z' },
-        { type: 'ContainersReady', status: 'True', lastProbeTime: null, lastTransitionTime: '2026-12-07T10:00:00Z' },
+        {
+          type: 'ContainersReady',
+          status: 'True',
+          lastProbeTime: null,
+          lastTransitionTime: '2026-12-07T10:00:00Z',
+        },
         { type: 'PodScheduled', status: 'True', lastTransitionTime: '2026-12-07T09:59:00Z' },
       ],
       hostIP: '127.87.1.1',
@@ -126,7 +171,9 @@ describe('pod status document', () => {
   });
 
   test('unready containers are named; transition times move only when a status changes', () => {
-    const first = buildPodStatus(view([container('app', running), container('istio-proxy', running, { ready: false })]));
+    const first = buildPodStatus(
+      view([container('app', running), container('istio-proxy', running, { ready: false })]),
+    );
     const ready = (first['conditions'] as Array<Record<string, unknown>>).find((c) => c['type'] === 'Ready');
     assert.deepEqual(ready, {
       type: 'Ready',
@@ -137,10 +184,18 @@ describe('pod status document', () => {
       lastTransitionTime: kubeTime(t0),
     });
     clock.advance(65_000);
-    const later = buildPodStatus(view([container('app', running), container('istio-proxy', running)], first, clock.wallMs()));
+    const later = buildPodStatus(
+      view([container('app', running), container('istio-proxy', running)], first, clock.wallMs()),
+    );
     const conditions = later['conditions'] as Array<Record<string, unknown>>;
-    assert.equal(conditions.find((c) => c['type'] === 'Ready')?.['lastTransitionTime'], '2026-12-07T10:01:05Z');
-    assert.equal(conditions.find((c) => c['type'] === 'Initialized')?.['lastTransitionTime'], '2026-12-07T10:00:00Z');
+    assert.equal(
+      conditions.find((c) => c['type'] === 'Ready')?.['lastTransitionTime'],
+      '2026-12-07T10:01:05Z',
+    );
+    assert.equal(
+      conditions.find((c) => c['type'] === 'Initialized')?.['lastTransitionTime'],
+      '2026-12-07T10:00:00Z',
+    );
   });
 
   test('a crash-looping container shows its waiting reason, last termination and restart count', () => {

@@ -129,12 +129,17 @@ function previousConditions(view: PodView): Array<Record<string, unknown>> {
     : [];
 }
 
-function withTransitionTimes(view: PodView, conditions: readonly Condition[]): Array<Record<string, unknown>> {
+function withTransitionTimes(
+  view: PodView,
+  conditions: readonly Condition[],
+): Array<Record<string, unknown>> {
   const old = previousConditions(view);
   const owned = conditions.map((c) => {
     const before = old.find((o) => o['type'] === c.type);
     const since =
-      before !== undefined && before['status'] === c.status && typeof before['lastTransitionTime'] === 'string'
+      before !== undefined &&
+      before['status'] === c.status &&
+      typeof before['lastTransitionTime'] === 'string'
         ? before['lastTransitionTime']
         : kubeTime(view.nowMs);
     return { ...c, lastProbeTime: null, lastTransitionTime: since };
@@ -158,7 +163,9 @@ function terminatedJson(t: TerminatedState): Record<string, unknown> {
 function stateJson(state: ContainerState): Record<string, unknown> {
   switch (state.kind) {
     case 'waiting':
-      return { waiting: { reason: state.reason, ...(state.message !== undefined ? { message: state.message } : {}) } };
+      return {
+        waiting: { reason: state.reason, ...(state.message !== undefined ? { message: state.message } : {}) },
+      };
     case 'running':
       return { running: { startedAt: kubeTime(state.startedAtMs) } };
     case 'terminated':

@@ -52,7 +52,13 @@ async function until(what: string, condition: () => boolean): Promise<void> {
   throw new Error(`never: ${what}`);
 }
 
-function setup(): { worker: PodWorker; rest: RecordingRest; clock: FakeClock; allocator: PodIpAllocator; events: string[] } {
+function setup(): {
+  worker: PodWorker;
+  rest: RecordingRest;
+  clock: FakeClock;
+  allocator: PodIpAllocator;
+  events: string[];
+} {
   const dir = mkdtempSync(join(tmpdir(), 'spillway-pod-worker-'));
   dirs.push(dir);
   const clock = new FakeClock(0, Date.UTC(2026, 11, 7, 12, 0, 0));
@@ -63,7 +69,11 @@ function setup(): { worker: PodWorker; rest: RecordingRest; clock: FakeClock; al
     clock,
     log: createLogger('pod-worker-test'),
     rest: rest as unknown as KubeRest,
-    events: { record: (_p: unknown, c: unknown, t: string, r: string, m: string) => events.push(`${t} ${r} ${String(c)}: ${m}`), forget: () => {} } as unknown as KubeletEvents,
+    events: {
+      record: (_p: unknown, c: unknown, t: string, r: string, m: string) =>
+        events.push(`${t} ${r} ${String(c)}: ${m}`),
+      forget: () => {},
+    } as unknown as KubeletEvents,
     nodeName: 'node-9',
     hostIP: '127.87.9.1',
     podsDir: dir,
@@ -82,7 +92,9 @@ function setup(): { worker: PodWorker; rest: RecordingRest; clock: FakeClock; al
   const pod = {
     metadata: { name: 'graceful', namespace: 'default', uid: 'u-42' },
     spec: { nodeName: 'node-9', containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }] },
-    status: { conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: '2026-12-07T11:59:59Z' }] },
+    status: {
+      conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: '2026-12-07T11:59:59Z' }],
+    },
   };
   return { worker: new PodWorker(pod, deps), rest, clock, allocator, events };
 }
@@ -120,7 +132,11 @@ describe('pod worker', () => {
         deletionTimestamp: '2026-12-07T12:00:05Z',
         deletionGracePeriodSeconds: 30,
       },
-      spec: { nodeName: 'node-9', terminationGracePeriodSeconds: 30, containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }] },
+      spec: {
+        nodeName: 'node-9',
+        terminationGracePeriodSeconds: 30,
+        containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'] }],
+      },
     });
     await worker.terminate(0, false); // the same termination the update started
     assert.throws(() => process.kill(pid as number, 0), 'the process is gone');
@@ -133,7 +149,12 @@ describe('pod worker', () => {
     assert.deepEqual(remove, {
       method: 'DELETE',
       path: '/api/v1/namespaces/default/pods/graceful',
-      body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: 'u-42' } },
+      body: {
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        gracePeriodSeconds: 0,
+        preconditions: { uid: 'u-42' },
+      },
     });
     assert.equal(allocator.inUse().size, 0, 'the address went back to the pool');
     assert.ok(events.includes('Normal Killing app: Stopping container app'));

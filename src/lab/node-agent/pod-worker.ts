@@ -10,7 +10,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock, Timer } from '../../core/clock.js';
+import type { Timer } from '../../core/clock.js';
 import { isRecord } from '../../core/json-shape.js';
 import type { Logger } from '../../core/logger.js';
 import { supportedFaultKinds, type FaultSpec } from './app-fault.js';
@@ -19,9 +19,21 @@ import type { PodNetwork } from './container-env.js';
 import { describeResponse, podPath, type KubeRest } from './kube-rest.js';
 import type { EventType, KubeletEvents } from './kubelet-events.js';
 import { podLocalhost, type PodIpAllocator } from './pod-address.js';
-import { defaultAppContainer, hasSidecar, parsePodSpec, podDirName, proxyContainerOf, type PodSpecModel } from './pod-spec.js';
+import {
+  defaultAppContainer,
+  hasSidecar,
+  parsePodSpec,
+  podDirName,
+  proxyContainerOf,
+  type PodSpecModel,
+} from './pod-spec.js';
 import { buildPodStatus, isStatusReady } from './pod-status.js';
-import { istioMetaFromEnv, workloadNameOf, type ProxyIdentity, type ProxyLocality } from './proxy-bootstrap.js';
+import {
+  istioMetaFromEnv,
+  workloadNameOf,
+  type ProxyIdentity,
+  type ProxyLocality,
+} from './proxy-bootstrap.js';
 
 export interface PodWorkerDeps extends Omit<SlotDeps, 'proxyBootstrap'> {
   readonly log: Logger;
@@ -127,10 +139,21 @@ export class PodWorker {
     this.deps.onAddressesChanged();
     const localhost = podLocalhost(ip);
     if (typeof localhost !== 'string') throw new Error(localhost.error); // checked with the podCIDR
-    this.net = { podIP: ip, hostIP: this.deps.hostIP, localhost, hasSidecar: hasSidecar(this.spec), path: process.env['PATH'] };
+    this.net = {
+      podIP: ip,
+      hostIP: this.deps.hostIP,
+      localhost,
+      hasSidecar: hasSidecar(this.spec),
+      path: process.env['PATH'],
+    };
     mkdirSync(this.podDir, { recursive: true });
     if (previousIp !== undefined && this.apiStatus?.['hostIP'] === this.deps.hostIP)
-      this.event(undefined, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+      this.event(
+        undefined,
+        'Normal',
+        'SandboxChanged',
+        'Pod sandbox changed, it will be killed and re-created.',
+      );
     const previous = asRecords(this.apiStatus?.['containerStatuses']);
     const net = this.net;
     this.slots = this.spec.containers.map((c) => {
@@ -172,7 +195,9 @@ export class PodWorker {
       workloadName: workloadNameOf(this.spec),
       extraMetadata: istioMetaFromEnv(env),
       podDir: this.podDir,
-      appPorts: this.spec.containers.filter((c) => c.runtime !== 'proxy').flatMap((c) => c.ports.map((p) => p.containerPort)),
+      appPorts: this.spec.containers
+        .filter((c) => c.runtime !== 'proxy')
+        .flatMap((c) => c.ports.map((p) => p.containerPort)),
     };
   }
 
@@ -181,7 +206,10 @@ export class PodWorker {
     if (isRecord(pod) && isRecord(pod['status'])) this.apiStatus = pod['status'];
     const next = parsePodSpec(pod);
     if (next.deletionTimestamp !== undefined && this.terminating === undefined) {
-      const graceS = Math.min(next.deletionGracePeriodSeconds ?? next.terminationGracePeriodSeconds, next.terminationGracePeriodSeconds);
+      const graceS = Math.min(
+        next.deletionGracePeriodSeconds ?? next.terminationGracePeriodSeconds,
+        next.terminationGracePeriodSeconds,
+      );
       void this.terminate(graceS * 1000, false);
     }
   }
@@ -227,14 +255,18 @@ export class PodWorker {
         c['message'] = `the node agent of ${this.deps.nodeName} stopped`;
       }
     for (const c of asRecords(status['containerStatuses'])) c['ready'] = false;
-    await this.deps.rest.patch(podPath(this.spec.namespace, this.spec.name, '/status'), { status }).catch(() => {});
+    await this.deps.rest
+      .patch(podPath(this.spec.namespace, this.spec.name, '/status'), { status })
+      .catch(() => {});
   }
 
   private buildStatus(): Record<string, unknown> {
     const ours = asRecords(this.lastBuilt?.['conditions'] ?? this.apiStatus?.['conditions']).filter((c) =>
       ownedConditions.has(String(c['type'])),
     );
-    const theirs = asRecords(this.apiStatus?.['conditions']).filter((c) => !ownedConditions.has(String(c['type'])));
+    const theirs = asRecords(this.apiStatus?.['conditions']).filter(
+      (c) => !ownedConditions.has(String(c['type'])),
+    );
     const problem = this.spec.podProblem;
     const containers =
       this.slots.length > 0
@@ -244,7 +276,11 @@ export class PodWorker {
             image: c.image,
             imageID: '',
             containerID: undefined,
-            state: { kind: 'waiting' as const, reason: problem === undefined ? 'ContainerCreating' : 'CreateContainerConfigError', ...(problem !== undefined ? { message: problem } : {}) },
+            state: {
+              kind: 'waiting' as const,
+              reason: problem === undefined ? 'ContainerCreating' : 'CreateContainerConfigError',
+              ...(problem !== undefined ? { message: problem } : {}),
+            },
             lastTerminated: undefined,
             restartCount: 0,
             ready: false,
@@ -287,13 +323,19 @@ export class PodWorker {
         const text = JSON.stringify(status);
         if (text === this.lastWritten) continue;
         const r = await this.deps.rest
-          .patch(podPath(this.spec.namespace, this.spec.name, '/status'), { metadata: { uid: this.spec.uid }, status })
+          .patch(podPath(this.spec.namespace, this.spec.name, '/status'), {
+            metadata: { uid: this.spec.uid },
+            status,
+          })
           .catch((err: unknown) => ({ status: 0, body: { message: String(err) } }));
         if (r.status === 404) {
           this.isGone = true;
         } else if (r.status >= 300 || r.status === 0) {
           this.writeFailures++;
-          this.deps.log.warn({ pod: this.key, response: describeResponse(r) }, 'pod status write failed; retrying');
+          this.deps.log.warn(
+            { pod: this.key, response: describeResponse(r) },
+            'pod status write failed; retrying',
+          );
           const delay = Math.min(10_000, 500 * 2 ** Math.min(this.writeFailures, 5));
           this.statusTimer ??= this.deps.clock.setTimer(delay, () => {
             this.statusTimer = undefined;
@@ -319,11 +361,23 @@ export class PodWorker {
   /** Applies a fault to the pod's app (see app-fault.ts). */
   async applyFault(spec: FaultSpec): Promise<FaultResult> {
     if (this.terminating !== undefined) return { status: 409, error: `pod ${this.key} is terminating` };
-    const target = spec.container === undefined ? defaultAppContainer(this.spec) : this.spec.containers.find((c) => c.name === spec.container);
+    const target =
+      spec.container === undefined
+        ? defaultAppContainer(this.spec)
+        : this.spec.containers.find((c) => c.name === spec.container);
     if (target === undefined)
-      return { status: 404, error: spec.container === undefined ? `pod ${this.key} has no app container` : `pod ${this.key} has no container ${spec.container}` };
+      return {
+        status: 404,
+        error:
+          spec.container === undefined
+            ? `pod ${this.key} has no app container`
+            : `pod ${this.key} has no container ${spec.container}`,
+      };
     if (target.runtime !== 'sample-app' && target.runtime !== 'command')
-      return { status: 409, error: `container ${target.name} runs ${target.runtime === 'proxy' ? 'the proxy: faults break apps, not their proxies' : 'nothing (its image cannot run)'}` };
+      return {
+        status: 409,
+        error: `container ${target.name} runs ${target.runtime === 'proxy' ? 'the proxy: faults break apps, not their proxies' : 'nothing (its image cannot run)'}`,
+      };
     const supported = supportedFaultKinds(target.runtime);
     if (!supported.includes(spec.kind))
       return {
@@ -343,7 +397,8 @@ export class PodWorker {
       sinceWallMs: now,
       untilWallMs: spec.durationMs === undefined ? undefined : now + spec.durationMs,
     };
-    if (spec.durationMs !== undefined) this.faultTimer = this.deps.clock.setTimer(spec.durationMs, () => void this.heal());
+    if (spec.durationMs !== undefined)
+      this.faultTimer = this.deps.clock.setTimer(spec.durationMs, () => void this.heal());
     await slot?.applyFault(spec);
     this.deps.log.info({ pod: this.key, container: target.name, fault: spec }, 'fault applied');
     return { ok: true };
@@ -359,6 +414,13 @@ export class PodWorker {
     await this.slots.find((s) => s.spec.name === fault.container)?.applyFault(undefined);
     this.deps.log.info({ pod: this.key, container: fault.container }, 'fault healed');
     return true;
+  }
+
+  /** The log file of `container` (default: the app container), if the pod has that container. */
+  logPath(container: string | undefined): string | undefined {
+    const name = container ?? defaultAppContainer(this.spec)?.name;
+    if (name === undefined || !this.spec.containers.some((c) => c.name === name)) return undefined;
+    return join(this.podDir, `${name}.log`);
   }
 
   /** Pids of the pod's running child processes. */
@@ -386,7 +448,15 @@ export class PodWorker {
         proxy === undefined
           ? null
           : { role: proxy.proxyRole, container: proxy.name, admin: proxySlot?.info()['admin'] ?? null },
-      containers: this.slots.length > 0 ? this.slots.map((s) => s.info()) : this.spec.containers.map((c) => ({ name: c.name, image: c.image, runtime: c.runtime, state: 'waiting' })),
+      containers:
+        this.slots.length > 0
+          ? this.slots.map((s) => s.info())
+          : this.spec.containers.map((c) => ({
+              name: c.name,
+              image: c.image,
+              runtime: c.runtime,
+              state: 'waiting',
+            })),
       fault:
         fault === undefined
           ? null
@@ -394,7 +464,9 @@ export class PodWorker {
               ...fault.spec,
               container: fault.container,
               since: new Date(fault.sinceWallMs).toISOString(),
-              ...(fault.untilWallMs !== undefined ? { until: new Date(fault.untilWallMs).toISOString() } : {}),
+              ...(fault.untilWallMs !== undefined
+                ? { until: new Date(fault.untilWallMs).toISOString() }
+                : {}),
             },
     };
   }

@@ -41,7 +41,8 @@ export class ProbeLoop {
       ['readiness', container.readinessProbe],
     ];
     for (const [kind, spec] of kinds)
-      if (spec !== undefined) this.workers.push({ tracker: new ProbeTracker(kind, spec), timer: undefined, isRunning: false });
+      if (spec !== undefined)
+        this.workers.push({ tracker: new ProbeTracker(kind, spec), timer: undefined, isRunning: false });
   }
 
   hasProbe(kind: ProbeKind): boolean {
@@ -92,7 +93,8 @@ export class ProbeLoop {
     const spec = w.tracker.spec;
     this.schedule(w, gen, spec.periodSeconds * 1000);
     const target = this.target;
-    if (target === undefined || !w.tracker.shouldProbe(this.deps.clock.monotonicMs(), this.isStarted())) return;
+    if (target === undefined || !w.tracker.shouldProbe(this.deps.clock.monotonicMs(), this.isStarted()))
+      return;
     w.isRunning = true;
     let outcome: ProbeOutcome;
     try {

@@ -25,7 +25,13 @@ function feed(tracker: ProbeTracker, outcomes: string): string {
 }
 
 describe('probe thresholds (kubelet worker.go)', () => {
-  const table: Array<{ kind: ProbeKind; success: number; failure: number; outcomes: string; expected: string }> = [
+  const table: Array<{
+    kind: ProbeKind;
+    success: number;
+    failure: number;
+    outcomes: string;
+    expected: string;
+  }> = [
     { kind: 'readiness', success: 1, failure: 3, outcomes: 'SFFFS', expected: 'SSSFS' },
     { kind: 'readiness', success: 2, failure: 1, outcomes: 'SSFSSS', expected: 'FSFFSS' },
     { kind: 'readiness', success: 1, failure: 2, outcomes: 'FSFSFF', expected: 'FSSSSF' },
@@ -33,7 +39,10 @@ describe('probe thresholds (kubelet worker.go)', () => {
   ];
   for (const row of table) {
     test(`${row.kind} success=${row.success} failure=${row.failure}: ${row.outcomes} -> ${row.expected}`, () => {
-      const t = new ProbeTracker(row.kind, spec({ successThreshold: row.success, failureThreshold: row.failure }));
+      const t = new ProbeTracker(
+        row.kind,
+        spec({ successThreshold: row.success, failureThreshold: row.failure }),
+      );
       t.onNewContainer(0);
       assert.equal(feed(t, row.outcomes), row.expected);
     });

@@ -20,8 +20,7 @@ import type { Clock } from '../../core/clock.js';
 import type { ContainerPortSpec, ProbeHandler } from './pod-spec.js';
 
 export type ProbeOutcome =
-  | { readonly result: 'success' | 'failure'; readonly output: string }
-  | { readonly error: string };
+  { readonly result: 'success' | 'failure'; readonly output: string } | { readonly error: string };
 
 export interface ProbeTarget {
   /** Where probes without a host go (pod IP, or the pod's localhost for an app behind a sidecar). */
@@ -35,7 +34,10 @@ export interface ProbeTarget {
 export const probeUserAgent = 'kube-probe/1.32';
 
 /** kubelet `resolveContainerPort`: a number, a named container port, or a number written as text. */
-export function resolveProbePort(port: number | string, ports: readonly ContainerPortSpec[]): number | string {
+export function resolveProbePort(
+  port: number | string,
+  ports: readonly ContainerPortSpec[],
+): number | string {
   let value: number;
   if (typeof port === 'number') value = port;
   else {
@@ -63,11 +65,17 @@ function dialError(host: string, port: number, err: NodeJS.ErrnoException): stri
   }
 }
 
-function httpProbe(handler: Extract<ProbeHandler, { type: 'httpGet' }>, target: ProbeTarget, timeoutMs: number, clock: Clock): Promise<ProbeOutcome> {
+function httpProbe(
+  handler: Extract<ProbeHandler, { type: 'httpGet' }>,
+  target: ProbeTarget,
+  timeoutMs: number,
+  clock: Clock,
+): Promise<ProbeOutcome> {
   const port = resolveProbePort(handler.port, target.ports);
   if (typeof port === 'string') return Promise.resolve({ error: port });
   const scheme = handler.scheme.toLowerCase();
-  if (scheme !== 'http' && scheme !== 'https') return Promise.resolve({ error: `unsupported scheme ${handler.scheme}` });
+  if (scheme !== 'http' && scheme !== 'https')
+    return Promise.resolve({ error: `unsupported scheme ${handler.scheme}` });
   const host = handler.host ?? target.defaultHost;
   const path = handler.path.startsWith('/') ? handler.path : `/${handler.path}`;
   const url = `${scheme}://${host}:${port}${path}`;
@@ -84,7 +92,15 @@ function httpProbe(handler: Extract<ProbeHandler, { type: 'httpGet' }>, target: 
     };
     const request = scheme === 'https' ? https.request : http.request;
     const req = request(
-      { host, port, path, method: 'GET', headers, agent: false, ...(scheme === 'https' ? { rejectUnauthorized: false } : {}) },
+      {
+        host,
+        port,
+        path,
+        method: 'GET',
+        headers,
+        agent: false,
+        ...(scheme === 'https' ? { rejectUnauthorized: false } : {}),
+      },
       (res) => {
         const code = res.statusCode ?? 0;
         res.resume();
@@ -98,12 +114,19 @@ function httpProbe(handler: Extract<ProbeHandler, { type: 'httpGet' }>, target: 
         output: `Get "${url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`,
       }),
     );
-    req.on('error', (err: NodeJS.ErrnoException) => finish({ result: 'failure', output: `Get "${url}": ${dialError(host, port, err)}` }));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      finish({ result: 'failure', output: `Get "${url}": ${dialError(host, port, err)}` }),
+    );
     req.end();
   });
 }
 
-function tcpProbe(handler: Extract<ProbeHandler, { type: 'tcpSocket' }>, target: ProbeTarget, timeoutMs: number, clock: Clock): Promise<ProbeOutcome> {
+function tcpProbe(
+  handler: Extract<ProbeHandler, { type: 'tcpSocket' }>,
+  target: ProbeTarget,
+  timeoutMs: number,
+  clock: Clock,
+): Promise<ProbeOutcome> {
   const port = resolveProbePort(handler.port, target.ports);
   if (typeof port === 'string') return Promise.resolve({ error: port });
   const host = handler.host ?? target.defaultHost;
@@ -118,11 +141,18 @@ function tcpProbe(handler: Extract<ProbeHandler, { type: 'tcpSocket' }>, target:
       finish({ result: 'failure', output: `dial tcp ${host}:${port}: i/o timeout` }),
     );
     socket.once('connect', () => finish({ result: 'success', output: '' }));
-    socket.once('error', (err: NodeJS.ErrnoException) => finish({ result: 'failure', output: dialError(host, port, err) }));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      finish({ result: 'failure', output: dialError(host, port, err) }),
+    );
   });
 }
 
-function execProbe(handler: Extract<ProbeHandler, { type: 'exec' }>, target: ProbeTarget, timeoutMs: number, clock: Clock): Promise<ProbeOutcome> {
+function execProbe(
+  handler: Extract<ProbeHandler, { type: 'exec' }>,
+  target: ProbeTarget,
+  timeoutMs: number,
+  clock: Clock,
+): Promise<ProbeOutcome> {
   const [file, ...args] = handler.command;
   if (file === undefined) return Promise.resolve({ error: 'exec probe has no command' });
   return new Promise((resolve) => {
@@ -139,7 +169,11 @@ function execProbe(handler: Extract<ProbeHandler, { type: 'exec' }>, target: Pro
       env: { ...target.env },
       ...(target.workingDir !== undefined ? { cwd: target.workingDir } : {}),
     });
-    const output = (): string => Buffer.concat(chunks).toString('utf8').slice(0, 10 * 1024).trimEnd();
+    const output = (): string =>
+      Buffer.concat(chunks)
+        .toString('utf8')
+        .slice(0, 10 * 1024)
+        .trimEnd();
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.stderr.on('data', (c: Buffer) => chunks.push(c));
     const timer = clock.setTimer(timeoutMs, () => {

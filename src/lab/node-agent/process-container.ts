@@ -46,7 +46,7 @@ export async function startProcessContainer(options: ProcessContainerOptions): P
   const [file, ...rest] = options.command;
   if (file === undefined) throw new ContainerStartError('the container has no command');
   if (options.workingDir !== undefined) {
-    let isDir = false;
+    let isDir: boolean;
     try {
       isDir = statSync(options.workingDir).isDirectory();
     } catch {
@@ -115,4 +115,3 @@ export async function startProcessContainer(options: ProcessContainerOptions): P
     describe: () => ({ pid, command: [file, ...rest, ...options.args] }),
   };
 }
-

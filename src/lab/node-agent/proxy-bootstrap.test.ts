@@ -50,7 +50,10 @@ describe('proxy identity', () => {
         },
         spec: { containers: [{ name: 'a', image: 'x' }] },
       });
-    assert.equal(workloadNameOf(pod({ kind: 'ReplicaSet', name: 'mocka-1a-5d8f7c9b4' }, '5d8f7c9b4')), 'mocka-1a');
+    assert.equal(
+      workloadNameOf(pod({ kind: 'ReplicaSet', name: 'mocka-1a-5d8f7c9b4' }, '5d8f7c9b4')),
+      'mocka-1a',
+    );
     assert.equal(workloadNameOf(pod({ kind: 'StatefulSet', name: 'db' })), 'db');
     assert.equal(workloadNameOf(pod()), 'p-1');
   });
@@ -84,7 +87,9 @@ describe('ADS bootstrap', () => {
         NETWORK: 'network-2',
       },
     });
-    assert.deepEqual(bootstrap['admin'], { address: { socket_address: { address: '127.187.1.3', port_value: 15000 } } });
+    assert.deepEqual(bootstrap['admin'], {
+      address: { socket_address: { address: '127.187.1.3', port_value: 15000 } },
+    });
     assert.deepEqual(bootstrap['cluster_manager'], {
       outlier_detection: { event_log_path: '/state/pods/default_mockb_u1/istio-proxy.outlier-events.log' },
     });
@@ -97,7 +102,10 @@ describe('ADS bootstrap', () => {
       config.listeners.map((l) => `${l.name} ${l.address.address}:${l.address.port}`),
       ['127.87.1.3_15021 127.87.1.3:15021', '127.87.1.3_15090 127.87.1.3:15090'],
     );
-    assert.deepEqual(config.clusters.map((c) => c.name), ['xds-grpc', 'agent', 'prometheus_stats']);
+    assert.deepEqual(
+      config.clusters.map((c) => c.name),
+      ['xds-grpc', 'agent', 'prometheus_stats'],
+    );
     assert.equal(config.admin?.address.address, '127.187.1.3');
     assert.equal(config.node.locality.zone, 'ap-northeast-1a');
   });
@@ -136,7 +144,13 @@ describe('static bootstrap', () => {
     );
     assert.deepEqual(
       config.clusters.map((c) => c.name),
-      ['inbound|8000||', 'inbound|9000||', 'outbound|8000||mockc.default.svc.cluster.local', 'agent', 'prometheus_stats'],
+      [
+        'inbound|8000||',
+        'inbound|9000||',
+        'outbound|8000||mockc.default.svc.cluster.local',
+        'agent',
+        'prometheus_stats',
+      ],
     );
     const outbound = config.listeners.find((l) => l.name === '127.187.1.3_15001');
     assert.deepEqual(
@@ -153,6 +167,9 @@ describe('static bootstrap', () => {
       { gatewayPort: 8080, services: [] },
     );
     const config = buildBootstrap(b, {});
-    assert.deepEqual(config.listeners.map((l) => l.name), ['127.87.1.3_8080', '127.87.1.3_15021', '127.87.1.3_15090']);
+    assert.deepEqual(
+      config.listeners.map((l) => l.name),
+      ['127.87.1.3_8080', '127.87.1.3_15021', '127.87.1.3_15090'],
+    );
   });
 });

@@ -14,7 +14,13 @@ import type { Clock } from '../../core/clock.js';
 import { loadBootstrapInWorker } from '../../proxy/bootstrap/load-bootstrap-in-worker.js';
 import type { BootstrapConfig } from '../../proxy/config/bootstrap-config.js';
 import { ProxyServer } from '../../proxy/proxy-server.js';
-import { appendLogLine, exitOf, killedExitCode, type ContainerExit, type RunningContainer } from './container-runtime.js';
+import {
+  appendLogLine,
+  exitOf,
+  killedExitCode,
+  type ContainerExit,
+  type RunningContainer,
+} from './container-runtime.js';
 
 /** Istio's `terminationDrainDuration` default. */
 export const proxyDrainMs = 5000;
@@ -52,7 +58,10 @@ export async function startProxyContainer(options: ProxyContainerOptions): Promi
   const end = (exit: ContainerExit): void => {
     if (hasExited) return;
     hasExited = true;
-    void appendLogLine(options.logPath, `exit ${exit.exitCode}${exit.message !== undefined ? `: ${exit.message}` : ''}`);
+    void appendLogLine(
+      options.logPath,
+      `exit ${exit.exitCode}${exit.message !== undefined ? `: ${exit.message}` : ''}`,
+    );
     resolveExit(exit);
   };
   const shutDown = (graceMs: number, exit: ContainerExit): Promise<void> => {
@@ -115,7 +124,10 @@ export async function startProxyContainer(options: ProxyContainerOptions): Promi
         admin: admin === undefined ? null : `${admin.address}:${admin.port}`,
         state: hasExited ? 'EXITED' : (server?.state ?? 'PRE_INITIALIZING'),
         listeners: Object.fromEntries(
-          [...(server?.listenerAddresses() ?? new Map())].map(([name, a]) => [name, `${a.address}:${a.port}`]),
+          [...(server?.listenerAddresses() ?? new Map())].map(([name, a]) => [
+            name,
+            `${a.address}:${a.port}`,
+          ]),
         ),
         bootstrap: options.bootstrapPath,
       };

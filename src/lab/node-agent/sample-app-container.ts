@@ -55,7 +55,10 @@ export async function startSampleAppContainer(options: SampleAppContainerOptions
     if (hasExited) return;
     hasExited = true;
     gate.close();
-    void appendLogLine(options.logPath, `exit ${exit.exitCode}${exit.message !== undefined ? `: ${exit.message}` : ''}`);
+    void appendLogLine(
+      options.logPath,
+      `exit ${exit.exitCode}${exit.message !== undefined ? `: ${exit.message}` : ''}`,
+    );
     resolveExit(exit);
   };
   const listen = async (): Promise<boolean> => {

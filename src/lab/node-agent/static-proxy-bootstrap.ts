@@ -51,7 +51,9 @@ function outboundCluster(service: StaticService): Json {
       cluster_name: name,
       endpoints: [
         {
-          lb_endpoints: service.endpoints.map((e) => ({ endpoint: { address: socketAddress(e.address, e.port) } })),
+          lb_endpoints: service.endpoints.map((e) => ({
+            endpoint: { address: socketAddress(e.address, e.port) },
+          })),
         },
       ],
     },
@@ -117,7 +119,12 @@ export function staticProxyBootstrap(identity: ProxyIdentity, routes: StaticRout
       clusters.push(cluster);
     }
     listeners.push(
-      httpListener(identity.localhost, httpProxyListenerPort, `outbound_${identity.localhost}_15001`, routeTable('http_proxy', routes.services)),
+      httpListener(
+        identity.localhost,
+        httpProxyListenerPort,
+        `outbound_${identity.localhost}_15001`,
+        routeTable('http_proxy', routes.services),
+      ),
     );
   } else if (routes.gatewayPort !== undefined) {
     listeners.push(

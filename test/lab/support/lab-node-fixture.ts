@@ -42,7 +42,10 @@ export async function startLabNodeCluster(options: {
   agentOptions?: Partial<NodeAgentOptions>;
 }): Promise<LabNodeCluster> {
   const first = options.firstIndex ?? 1;
-  const cluster = await startTestCluster({ address: `127.${options.octet}.0.${first}`, runControllers: true });
+  const cluster = await startTestCluster({
+    address: `127.${options.octet}.0.${first}`,
+    runControllers: true,
+  });
   const stateDir = await mkdtemp(join(tmpdir(), 'spillway-node-agent-'));
   const nodes: LabNode[] = options.zones.map((zone, i) => ({
     name: `node-${zone}`,

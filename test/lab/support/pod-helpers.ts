@@ -1,6 +1,12 @@
 /** Reading pods, events and the node agent's control API in node agent tests. */
 import { readFileSync } from 'node:fs';
-import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  type CoreV1Event,
+  type KubeConfig,
+  type V1ContainerStatus,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import type { NodeAgent } from '../../../src/lab/node-agent/node-agent.js';
 import { waitFor } from '../../support/wait-for.js';
 
@@ -36,7 +42,10 @@ export class PodReader {
   }
 
   async events(name: string, namespace = 'default'): Promise<CoreV1Event[]> {
-    const list = await this.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+    const list = await this.core.listNamespacedEvent({
+      namespace,
+      fieldSelector: `involvedObject.name=${name}`,
+    });
     return list.items;
   }
 
@@ -54,7 +63,10 @@ export function isPodReady(pod: V1Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-export function condition(pod: V1Pod, type: string): { status?: string; reason?: string; message?: string } | undefined {
+export function condition(
+  pod: V1Pod,
+  type: string,
+): { status?: string; reason?: string; message?: string } | undefined {
   return pod.status?.conditions?.find((c) => c.type === type);
 }
 
@@ -68,11 +80,14 @@ export async function control(
 ): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${agent.controlUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
   });
   const text = await res.text();
-  let json: Record<string, unknown> = {};
+  let json: Record<string, unknown>;
   try {
     json = JSON.parse(text) as Record<string, unknown>;
   } catch {
