@@ -341,6 +341,62 @@ describe('node agent: pod lifecycle', () => {
     assert.ok(s.status?.podIP?.startsWith('127.88.1.'));
   });
 
+  test('a sidecar without a known control plane waits (CreateContainerConfigError) until istiod is annotated', async () => {
+    await apply(
+      podManifest('sidecarred', zone, {
+        containers: [
+          { name: 'app', image: 'busybox', command: ['sleep', '3600'], ports: [{ containerPort: 8000 }] },
+          { name: 'istio-proxy', image: 'spillway/proxyv2', args: ['proxy', 'sidecar'] },
+        ],
+      }),
+    );
+    const waiting = await pods.waitPod(
+      'sidecarred',
+      'proxy waiting',
+      (p) => containerStatus(p, 'istio-proxy')?.state?.waiting?.reason === 'CreateContainerConfigError',
+    );
+    assert.match(
+      containerStatus(waiting, 'istio-proxy')?.state?.waiting?.message ?? '',
+      /^no control plane address for the proxy: start the node agent with --xds-address, or annotate Service istio-system\/istiod/,
+    );
+    assert.equal(isPodReady(waiting), false);
+    // Nothing serves ADS there: the proxy starts (admin up) but never gets configuration.
+    await apply(
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
+          {
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: {
+              name: 'istiod',
+              namespace: 'istio-system',
+              annotations: { 'lab.spillway.io/xds-address': '127.88.1.1:1' },
+            },
+            spec: { ports: [{ name: 'grpc-xds', port: 15010 }] },
+          },
+        ],
+      }),
+    );
+    const started = await pods.waitPod(
+      'sidecarred',
+      'proxy running',
+      (p) => containerStatus(p, 'istio-proxy')?.state?.running !== undefined,
+      30_000,
+    );
+    assert.equal(containerStatus(started, 'istio-proxy')?.ready, false, 'not ready without configuration');
+    const info = await control(agent, 'GET', '/v1/pods/default/sidecarred');
+    const proxy = info.json['proxy'] as { role: string; admin: string };
+    assert.equal(proxy.role, 'sidecar');
+    assert.equal(proxy.admin, `${started.status?.podIP?.replace(/^127\.88\./, '127.188.')}:15000`);
+    const ready = await fetch(`http://${proxy.admin}/ready`);
+    assert.equal(ready.status, 503);
+    const r = await lab.cluster.kubectl(['delete', 'pod', 'sidecarred', '--wait=false']);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
   test('deleting a pod stops its processes (no pid left) and frees its address', async () => {
     await apply(
       podManifest('doomed', zone, {

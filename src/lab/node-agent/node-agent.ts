@@ -7,8 +7,7 @@
  * (child pids, killed on the next start if a crash left them) and `ipam.json` (the allocator's
  * position). `close()` stops every pod's processes and marks the node and its pods not ready.
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { SystemClock, type Clock } from '../../core/clock.js';
@@ -18,8 +17,15 @@ import { createLogger, type Logger } from '../../core/logger.js';
 import { SystemRandom, type Random } from '../../core/random.js';
 import { clientGoBackoff } from '../../kube/informers/reconnect-backoff.js';
 import { ResilientInformer } from '../../kube/informers/resilient-informer.js';
+import {
+  readIpamPosition,
+  readOrCreateToken,
+  writeControlFile,
+  writeIpamPosition,
+} from './agent-state-files.js';
 import type { FaultSpec } from './app-fault.js';
-import { ContainerConfigError, type BackoffSettings } from './container-slot.js';
+import { settledWithin } from './container-runtime.js';
+import type { BackoffSettings } from './container-slot.js';
 import { ControlApi } from './control-api.js';
 import { KubeRest } from './kube-rest.js';
 import { KubeletEvents } from './kubelet-events.js';
@@ -32,6 +38,7 @@ import { runProbe } from './prober.js';
 import { ProcessRegistry } from './process-registry.js';
 import { adsProxyBootstrap, type ProxyIdentity } from './proxy-bootstrap.js';
 import { SerialQueue } from './proxy-container.js';
+import { lookUpXdsAddress } from './xds-address-lookup.js';
 import { crashLoopInitialMs, crashLoopMaxMs } from './restart-backoff.js';
 
 export interface HostPort {
@@ -76,18 +83,6 @@ export interface NodeAgentOptions {
 export const defaultControlPort = 10250;
 const networkLabel = 'topology.istio.io/network';
 
-function readOrCreateToken(path: string): string {
-  if (existsSync(path)) {
-    const text = readFileSync(path, 'utf8').trim();
-    if (text !== '') return text;
-  }
-  // A credential: from the OS's CSPRNG, not the injected (possibly seeded) Random.
-  const token = randomBytes(32).toString('hex');
-  writeFileSync(path, `${token}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
-  return token;
-}
-
 export class NodeAgent {
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -114,7 +109,7 @@ export class NodeAgent {
     this.clock = options.clock ?? new SystemClock();
     this.log = options.log ?? createLogger('node-agent');
     mkdirSync(join(options.stateDir, 'pods'), { recursive: true });
-    this.token = readOrCreateToken(join(options.stateDir, 'control-token'));
+    this.token = readOrCreateToken(options.stateDir);
     this.clusterId = options.clusterId ?? options.kubeConfig.getCurrentContext();
     this.rest = new KubeRest(options.kubeConfig);
     this.events = new KubeletEvents(this.rest, options.nodeName, this.clock, this.log);
@@ -200,10 +195,7 @@ export class NodeAgent {
         `node agent ${this.options.nodeName}: cannot listen on ${address.host}:${address.port} for the control API: ${(err as Error).message}`,
       );
     }
-    writeFileSync(
-      join(this.options.stateDir, 'control.json'),
-      `${JSON.stringify({ node: this.options.nodeName, url: this.controlUrl, pid: process.pid, tokenFile: join(this.options.stateDir, 'control-token') }, null, 2)}\n`,
-    );
+    writeControlFile(this.options.stateDir, this.options.nodeName, this.controlUrl);
     this.heartbeat.start();
     this.informer.start();
   }
@@ -235,7 +227,7 @@ export class NodeAgent {
       if (problem !== undefined || typeof cidr === 'string') this.cidrProblem = problem;
       else {
         this.cidrProblem = undefined;
-        this.allocator = new PodIpAllocator(cidr, this.readIpamPosition(cidr.text));
+        this.allocator = new PodIpAllocator(cidr, readIpamPosition(this.options.stateDir, cidr.text));
         this.hostIP = intToIpv4(cidr.network + 1);
       }
     }
@@ -244,27 +236,15 @@ export class NodeAgent {
       this.log.error({ problem: this.cidrProblem }, 'pods cannot run on this node');
   }
 
-  private readIpamPosition(cidr: string): string | undefined {
-    try {
-      const saved = JSON.parse(readFileSync(join(this.options.stateDir, 'ipam.json'), 'utf8')) as unknown;
-      return isRecord(saved) && saved['podCIDR'] === cidr && typeof saved['lastReserved'] === 'string'
-        ? saved['lastReserved']
-        : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
   private saveIpamPosition(): void {
-    const allocator = this.allocator;
-    if (allocator === undefined) return;
-    writeFileSync(
-      join(this.options.stateDir, 'ipam.json'),
-      `${JSON.stringify({ podCIDR: allocator.cidr.text, lastReserved: allocator.lastReservedAddress(), inUse: Object.fromEntries(allocator.inUse()) }, null, 1)}\n`,
-    );
+    if (this.allocator !== undefined) writeIpamPosition(this.options.stateDir, this.allocator);
   }
 
   private readiness(): { isReady: boolean; message: string } {
+    // A podCIDR assigned after the agent started (or fixed) is picked up at the next heartbeat.
+    const node = this.heartbeat.current();
+    if (this.allocator === undefined && node.podCIDR !== undefined)
+      this.setupAddresses(node.podCIDR, node.internalIP);
     if (this.cidrProblem !== undefined)
       return {
         isReady: false,
@@ -348,18 +328,7 @@ export class NodeAgent {
   /** The control plane address: the option, else Service istio-system/istiod's lab annotation. */
   private async xdsAddress(): Promise<HostPort> {
     if (this.options.xdsAddress !== undefined) return this.options.xdsAddress;
-    if (this.xdsFromCluster !== undefined) return this.xdsFromCluster;
-    const r = await this.rest.get('/api/v1/namespaces/istio-system/services/istiod').catch(() => undefined);
-    const body = r?.body;
-    const annotations =
-      isRecord(body) && isRecord(body['metadata']) ? body['metadata']['annotations'] : undefined;
-    const text = isRecord(annotations) ? annotations['lab.spillway.io/xds-address'] : undefined;
-    const m = typeof text === 'string' ? /^(.+):(\d+)$/.exec(text) : null;
-    if (m === null)
-      throw new ContainerConfigError(
-        'no control plane address for the proxy: start the node agent with --xds-address, or annotate Service istio-system/istiod with lab.spillway.io/xds-address',
-      );
-    this.xdsFromCluster = { host: m[1] ?? '', port: Number(m[2]) };
+    this.xdsFromCluster ??= await lookUpXdsAddress(this.rest);
     return this.xdsFromCluster;
   }
 
@@ -418,6 +387,10 @@ export class NodeAgent {
     return this.workers.get(`${namespace}/${name}`)?.applyFault(spec);
   }
 
+  private async within(p: Promise<unknown>, ms: number): Promise<void> {
+    await settledWithin(p, ms, (delay, fn) => this.clock.setTimer(delay, fn));
+  }
+
   /** Stops watching, stops every pod's processes, marks the node and its pods not ready. */
   async close(): Promise<void> {
     if (this.isClosed) return;
@@ -426,28 +399,12 @@ export class NodeAgent {
     const cap = this.options.shutdownGraceMs ?? 5000;
     const workers = [...this.workers.values()];
     this.workers.clear();
-    await Promise.all(workers.map((w) => withTimeout(w.writeNotReady(), 2000, this.clock)));
+    await Promise.all(workers.map((w) => this.within(w.writeNotReady(), 2000)));
     await Promise.all(workers.map((w) => w.terminate(Math.min(cap, this.graceMsOf(w)), true)));
     await this.settled();
-    await withTimeout(this.heartbeat.stop(), 2000, this.clock);
+    await this.within(this.heartbeat.stop(), 2000);
     await this.control.close();
-    await withTimeout(this.events.flush(), 2000, this.clock);
+    await this.within(this.events.flush(), 2000);
     this.rest.close();
   }
-}
-
-function withTimeout(p: Promise<unknown>, ms: number, clock: Clock): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = clock.setTimer(ms, resolve);
-    p.then(
-      () => {
-        timer.cancel();
-        resolve();
-      },
-      () => {
-        timer.cancel();
-        resolve();
-      },
-    );
-  });
 }

@@ -28,12 +28,8 @@ import {
   type PodSpecModel,
 } from './pod-spec.js';
 import { buildPodStatus, isStatusReady } from './pod-status.js';
-import {
-  istioMetaFromEnv,
-  workloadNameOf,
-  type ProxyIdentity,
-  type ProxyLocality,
-} from './proxy-bootstrap.js';
+import { PodStatusWriter } from './pod-status-writer.js';
+import { proxyIdentityOf, type ProxyIdentity, type ProxyLocality } from './proxy-bootstrap.js';
 
 export interface PodWorkerDeps extends Omit<SlotDeps, 'proxyBootstrap'> {
   readonly log: Logger;
@@ -70,18 +66,13 @@ export class PodWorker {
   readonly spec: PodSpecModel;
   private apiStatus: Record<string, unknown> | undefined;
   private lastBuilt: Record<string, unknown> | undefined;
-  private lastWritten = '';
   private net: PodNetwork | undefined;
   private slots: ContainerSlot[] = [];
   private podDir: string;
   private startTimeMs: number;
   private fault: ActiveFault | undefined;
   private faultTimer: Timer | undefined;
-  private statusTimer: Timer | undefined;
-  private isWriting = false;
-  private isDirty = false;
-  private isGone = false;
-  private writeFailures = 0;
+  private readonly status: PodStatusWriter;
   private terminating: Promise<void> | undefined;
   private isTerminal = false;
   private sandboxTimer: Timer | undefined;
@@ -95,6 +86,15 @@ export class PodWorker {
     this.podDir = join(deps.podsDir, podDirName(this.spec));
     const previousStart = Date.parse(String(this.apiStatus?.['startTime'] ?? ''));
     this.startTimeMs = Number.isNaN(previousStart) ? deps.clock.wallMs() : previousStart;
+    this.status = new PodStatusWriter({
+      clock: deps.clock,
+      rest: deps.rest,
+      log: deps.log,
+      namespace: this.spec.namespace,
+      name: this.spec.name,
+      uid: this.spec.uid,
+      build: () => this.buildStatus(),
+    });
   }
 
   get key(): string {
@@ -179,26 +179,14 @@ export class PodWorker {
   }
 
   private identity(env: Readonly<Record<string, string>>): ProxyIdentity {
-    const net = this.net as PodNetwork;
-    const proxy = proxyContainerOf(this.spec);
-    return {
-      role: proxy?.proxyRole ?? 'sidecar',
-      podName: this.spec.name,
-      namespace: this.spec.namespace,
-      podIP: net.podIP,
-      localhost: net.localhost,
-      nodeName: this.deps.nodeName,
-      labels: this.spec.labels,
-      locality: this.deps.locality(),
-      clusterId: this.deps.clusterId,
-      network: this.deps.network,
-      workloadName: workloadNameOf(this.spec),
-      extraMetadata: istioMetaFromEnv(env),
+    const d = this.deps;
+    return proxyIdentityOf(this.spec, this.net as PodNetwork, env, {
+      nodeName: d.nodeName,
+      locality: d.locality(),
+      clusterId: d.clusterId,
+      network: d.network,
       podDir: this.podDir,
-      appPorts: this.spec.containers
-        .filter((c) => c.runtime !== 'proxy')
-        .flatMap((c) => c.ports.map((p) => p.containerPort)),
-    };
+    });
   }
 
   /** A newer version of the pod from the API. */
@@ -224,14 +212,14 @@ export class PodWorker {
   }
 
   private async runTermination(graceMs: number, isDeleted: boolean): Promise<void> {
-    if (isDeleted) this.isGone = true;
+    if (isDeleted) this.status.markGone();
     this.sandboxTimer?.cancel();
     this.faultTimer?.cancel();
     await Promise.all(this.slots.map((s) => s.terminate(graceMs)));
     if (this.net !== undefined) this.deps.allocator()?.release(this.net.podIP);
     if (isDeleted) return;
     this.isTerminal = true;
-    await this.flushStatus();
+    await this.status.flush();
     const r = await this.deps.rest
       .delete(podPath(this.spec.namespace, this.spec.name), {
         apiVersion: 'v1',
@@ -246,7 +234,7 @@ export class PodWorker {
 
   /** Marks the pod not ready in the API (the agent stops; its processes are about to go). */
   async writeNotReady(): Promise<void> {
-    if (this.isGone) return;
+    if (this.status.isGone) return;
     const status = this.buildStatus();
     for (const c of asRecords(status['conditions']))
       if (c['type'] === 'Ready' || c['type'] === 'ContainersReady') {
@@ -301,61 +289,12 @@ export class PodWorker {
   }
 
   private scheduleStatus(): void {
-    if (this.statusTimer !== undefined || this.isGone) return;
-    // Coalesces the bursts of changes a start or a probe round makes into one write.
-    this.statusTimer = this.deps.clock.setTimer(10, () => {
-      this.statusTimer = undefined;
-      void this.flushStatus();
-    });
-  }
-
-  private async flushStatus(): Promise<void> {
-    if (this.isWriting) {
-      this.isDirty = true;
-      return;
-    }
-    this.isWriting = true;
-    try {
-      do {
-        this.isDirty = false;
-        if (this.isGone) return;
-        const status = this.buildStatus();
-        const text = JSON.stringify(status);
-        if (text === this.lastWritten) continue;
-        const r = await this.deps.rest
-          .patch(podPath(this.spec.namespace, this.spec.name, '/status'), {
-            metadata: { uid: this.spec.uid },
-            status,
-          })
-          .catch((err: unknown) => ({ status: 0, body: { message: String(err) } }));
-        if (r.status === 404) {
-          this.isGone = true;
-        } else if (r.status >= 300 || r.status === 0) {
-          this.writeFailures++;
-          this.deps.log.warn(
-            { pod: this.key, response: describeResponse(r) },
-            'pod status write failed; retrying',
-          );
-          const delay = Math.min(10_000, 500 * 2 ** Math.min(this.writeFailures, 5));
-          this.statusTimer ??= this.deps.clock.setTimer(delay, () => {
-            this.statusTimer = undefined;
-            void this.flushStatus();
-          });
-          return;
-        } else {
-          this.writeFailures = 0;
-          this.lastWritten = text;
-        }
-      } while (this.isDirty);
-    } finally {
-      this.isWriting = false;
-    }
+    this.status.schedule();
   }
 
   /** Forces the next status build to be written (e.g. after the API server lost it). */
   resyncStatus(): void {
-    this.lastWritten = '';
-    this.scheduleStatus();
+    this.status.resync();
   }
 
   /** Applies a fault to the pod's app (see app-fault.ts). */

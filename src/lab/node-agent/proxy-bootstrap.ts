@@ -20,7 +20,8 @@
  *
  * Pure: everything comes in through `ProxyIdentity`.
  */
-import type { PodSpecModel } from './pod-spec.js';
+import type { PodNetwork } from './container-env.js';
+import { proxyContainerOf, type PodSpecModel } from './pod-spec.js';
 
 type Json = Record<string, unknown>;
 
@@ -85,6 +86,39 @@ export function istioMetaFromEnv(env: Readonly<Record<string, string>>): Record<
     if (name.startsWith('ISTIO_META_') && name.length > 'ISTIO_META_'.length)
       out[name.slice('ISTIO_META_'.length)] = value;
   return out;
+}
+
+/** The identity of `pod`'s proxy, from the pod, its network, the proxy container's env and the node. */
+export function proxyIdentityOf(
+  pod: PodSpecModel,
+  net: PodNetwork,
+  env: Readonly<Record<string, string>>,
+  node: {
+    readonly nodeName: string;
+    readonly locality: ProxyLocality;
+    readonly clusterId: string;
+    readonly network: string;
+    readonly podDir: string;
+  },
+): ProxyIdentity {
+  return {
+    role: proxyContainerOf(pod)?.proxyRole ?? 'sidecar',
+    podName: pod.name,
+    namespace: pod.namespace,
+    podIP: net.podIP,
+    localhost: net.localhost,
+    nodeName: node.nodeName,
+    labels: pod.labels,
+    locality: node.locality,
+    clusterId: node.clusterId,
+    network: node.network,
+    workloadName: workloadNameOf(pod),
+    extraMetadata: istioMetaFromEnv(env),
+    podDir: node.podDir,
+    appPorts: pod.containers
+      .filter((c) => c.runtime !== 'proxy')
+      .flatMap((c) => c.ports.map((p) => p.containerPort)),
+  };
 }
 
 export function proxyNodeId(identity: ProxyIdentity): string {
