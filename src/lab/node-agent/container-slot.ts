@@ -28,7 +28,8 @@ import type { ContainerState, ContainerView, TerminatedState } from './pod-statu
 import { ProbeLoop, type ProbeLoopDeps } from './probe-loop.js';
 import { startProcessContainer } from './process-container.js';
 import type { ProcessRegistry } from './process-registry.js';
-import { startProxyContainer, type SerialQueue } from './proxy-container.js';
+import type { BootstrapValidator } from './bootstrap-validator.js';
+import { startProxyContainer } from './proxy-container.js';
 import { goDurationText, RestartBackoff } from './restart-backoff.js';
 import { startSampleAppContainer } from './sample-app-container.js';
 
@@ -43,7 +44,7 @@ export interface BackoffSettings {
 export interface SlotDeps {
   readonly clock: Clock;
   readonly processes: ProcessRegistry;
-  readonly loadQueue: SerialQueue;
+  readonly validator: BootstrapValidator;
   readonly runProbe: ProbeLoopDeps['runProbe'];
   readonly crashBackoff: BackoffSettings;
   readonly imageBackoff: BackoffSettings;
@@ -233,7 +234,7 @@ export class ContainerSlot {
             bootstrapPath: join(this.pod.podDir, `${this.spec.name}-bootstrap.json`),
             logPath: this.logPath,
             clock,
-            loadQueue: this.deps.loadQueue,
+            validator: this.deps.validator,
           }),
         );
       case 'unrunnable':

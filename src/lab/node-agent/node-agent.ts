@@ -24,6 +24,7 @@ import {
   writeIpamPosition,
 } from './agent-state-files.js';
 import type { FaultSpec } from './app-fault.js';
+import { BootstrapValidator } from './bootstrap-validator.js';
 import { settledWithin } from './container-runtime.js';
 import type { BackoffSettings } from './container-slot.js';
 import { ControlApi } from './control-api.js';
@@ -37,7 +38,6 @@ import { podCollection } from './pod-collection.js';
 import { runProbe } from './prober.js';
 import { ProcessRegistry } from './process-registry.js';
 import { adsProxyBootstrap, type ProxyIdentity } from './proxy-bootstrap.js';
-import { SerialQueue } from './proxy-container.js';
 import { lookUpXdsAddress } from './xds-address-lookup.js';
 import { crashLoopInitialMs, crashLoopMaxMs } from './restart-backoff.js';
 
@@ -94,7 +94,7 @@ export class NodeAgent {
   private readonly control: ControlApi;
   private readonly workers = new Map<string, PodWorker>();
   private readonly terminating = new Set<Promise<void>>();
-  private readonly loadQueue = new SerialQueue();
+  private readonly validator: BootstrapValidator;
   private allocator: PodIpAllocator | undefined;
   private cidrProblem: string | undefined;
   private hostIP = '127.0.0.1';
@@ -112,6 +112,7 @@ export class NodeAgent {
     this.token = readOrCreateToken(options.stateDir);
     this.clusterId = options.clusterId ?? options.kubeConfig.getCurrentContext();
     this.rest = new KubeRest(options.kubeConfig);
+    this.validator = new BootstrapValidator(this.clock);
     this.events = new KubeletEvents(this.rest, options.nodeName, this.clock, this.log);
     this.processes = new ProcessRegistry(options.stateDir);
     this.heartbeat = new NodeHeartbeat(this.rest, options.nodeName, this.clock, this.log, {
@@ -313,7 +314,7 @@ export class NodeAgent {
       allocator: () => this.allocator,
       onAddressesChanged: () => this.saveIpamPosition(),
       processes: this.processes,
-      loadQueue: this.loadQueue,
+      validator: this.validator,
       runProbe: (handler, target, timeoutMs) => runProbe(handler, target, timeoutMs, this.clock),
       crashBackoff: this.options.crashBackoff ?? { initialMs: crashLoopInitialMs, maxMs: crashLoopMaxMs },
       imageBackoff: this.options.imageBackoff ?? { initialMs: crashLoopInitialMs, maxMs: crashLoopMaxMs },
@@ -405,6 +406,7 @@ export class NodeAgent {
     await this.within(this.heartbeat.stop(), 2000);
     await this.control.close();
     await this.within(this.events.flush(), 2000);
+    await this.validator.close();
     this.rest.close();
   }
 }

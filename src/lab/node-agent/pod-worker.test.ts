@@ -10,7 +10,7 @@ import type { KubeletEvents } from './kubelet-events.js';
 import { parseIpv4Cidr, PodIpAllocator, type Ipv4Cidr } from './pod-address.js';
 import { PodWorker, type PodWorkerDeps } from './pod-worker.js';
 import { ProcessRegistry } from './process-registry.js';
-import { SerialQueue } from './proxy-container.js';
+import { BootstrapValidator } from './bootstrap-validator.js';
 
 interface Call {
   readonly method: string;
@@ -83,7 +83,7 @@ function setup(): {
     allocator: () => allocator,
     onAddressesChanged: () => {},
     processes: new ProcessRegistry(dir),
-    loadQueue: new SerialQueue(),
+    validator: new BootstrapValidator(clock),
     runProbe: () => Promise.resolve({ result: 'success', output: '' }),
     crashBackoff: { initialMs: 10_000, maxMs: 300_000 },
     imageBackoff: { initialMs: 10_000, maxMs: 300_000 },

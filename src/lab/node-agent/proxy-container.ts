@@ -2,8 +2,7 @@
  * A pod's `spillway/proxyv2` container (its sidecar, or a gateway's router) as an in-process
  * `ProxyServer` - the same code as `spillway proxy` - started from the bootstrap the agent generated.
  * The bootstrap is written to the pod's directory (as pilot-agent writes envoy-rev.json) and
- * validated in a worker thread like `spillway proxy` does, one pod at a time per agent so that
- * many pods starting together do not stack up the validator's memory.
+ * validated in a worker thread like `spillway proxy` does (BootstrapValidator).
  *
  * Exits like Envoy under pilot-agent: an invalid bootstrap or a listener that cannot bind is exit 1
  * (the container then restarts with back-off), `/quitquitquit` is exit 0, a stop drains for up to
@@ -11,7 +10,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Clock } from '../../core/clock.js';
-import { loadBootstrapInWorker } from '../../proxy/bootstrap/load-bootstrap-in-worker.js';
 import type { BootstrapConfig } from '../../proxy/config/bootstrap-config.js';
 import { ProxyServer } from '../../proxy/proxy-server.js';
 import {
@@ -25,24 +23,14 @@ import {
 /** Istio's `terminationDrainDuration` default. */
 export const proxyDrainMs = 5000;
 
-/** Runs one task at a time, in order. */
-export class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task, task);
-    this.tail = result.catch(() => {});
-    return result;
-  }
-}
-
 export interface ProxyContainerOptions {
   readonly bootstrap: Record<string, unknown>;
   /** Where the bootstrap is written (`<podDir>/istio-proxy-bootstrap.json`). */
   readonly bootstrapPath: string;
   readonly logPath: string;
   readonly clock: Clock;
-  readonly loadQueue: SerialQueue;
+  /** Validates the bootstrap off the main thread. */
+  readonly validator: { load(file: string): Promise<BootstrapConfig> };
 }
 
 function describeError(err: unknown): string {
@@ -78,7 +66,7 @@ export async function startProxyContainer(options: ProxyContainerOptions): Promi
   let config: BootstrapConfig | undefined;
   try {
     await writeFile(options.bootstrapPath, `${JSON.stringify(options.bootstrap, null, 2)}\n`);
-    config = await options.loadQueue.run(() => loadBootstrapInWorker(options.bootstrapPath));
+    config = await options.validator.load(options.bootstrapPath);
   } catch (err) {
     end(exitOf(1, describeError(err)));
   }
