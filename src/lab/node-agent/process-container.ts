@@ -82,6 +82,8 @@ export async function startProcessContainer(options: ProcessContainerOptions): P
     });
   });
   const pid = child.pid as number;
+  // Later 'error' events (none are expected: signals go to the group) must not end the agent.
+  child.on('error', () => {});
   let isStopped = false;
   const exited = new Promise<ContainerExit>((resolve) => {
     child.once('exit', (code, signal) => {

@@ -46,6 +46,7 @@ export async function startSampleAppContainer(options: SampleAppContainerOptions
     listenPort: options.port ?? sampleAppPort,
     ...(options.httpProxy !== undefined ? { httpProxy: options.httpProxy } : {}),
     gate: (req, res, proceed) => gate.handle(req, res, proceed),
+    onError: (err) => void app.close().then(() => end(exitOf(1, err.message))),
   });
   let resolveExit: (exit: ContainerExit) => void = () => {};
   const exited = new Promise<ContainerExit>((resolve) => (resolveExit = resolve));

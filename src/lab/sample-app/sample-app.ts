@@ -32,6 +32,8 @@ export interface SampleAppOptions {
    * holds it itself): the node agent's faults (http-5xx, delay, hang) act here.
    */
   readonly gate?: (req: http.IncomingMessage, res: http.ServerResponse, proceed: () => void) => void;
+  /** A server error after it started listening (the app "crashes"); without it such an error is ignored. */
+  readonly onError?: (err: Error) => void;
 }
 
 const forwardedHeader = /^(x-request-id|traceparent|tracestate|b3|x-b3-[a-z]+|x-ot-span-context)$/;
@@ -61,6 +63,10 @@ export class SampleApp {
       else gate(req, res, () => this.handle(req, res));
     });
     this.server.keepAliveTimeout = 60_000;
+    // An 'error' without a listener would end the whole process, not just this app.
+    this.server.on('error', (err) => {
+      if (this.server.listening) this.options.onError?.(err);
+    });
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
