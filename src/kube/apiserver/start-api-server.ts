@@ -20,6 +20,7 @@ import { SystemClock, type Clock } from '../../core/clock.js';
 import { SpillwayError, ErrorCode } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { SystemRandom, type Random } from '../../core/random.js';
+import type { MutatingAdmission } from './admission/mutating-admission.js';
 import { ApiHttpServer } from './api-http-server.js';
 import { startControllers, type RunningControllers } from './controllers/index.js';
 import { LocalObjectClient } from './local-object-client.js';
@@ -50,6 +51,8 @@ export interface ApiServerOptions {
   readonly runControllers?: boolean;
   readonly bookmarkIntervalMs?: number;
   readonly historyLimit?: number;
+  /** Mutating admission steps on create (the lab enables its sidecar injector here). */
+  readonly admission?: readonly MutatingAdmission[];
 }
 
 export interface RunningApiServer {
@@ -179,7 +182,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
     });
     for (const warning of store.recoveryWarnings) log.warn(warning);
-    const service = new ObjectService({ store, clock, random });
+    const service = new ObjectService({
+      store,
+      clock,
+      random,
+      ...(options.admission !== undefined ? { admission: options.admission } : {}),
+    });
     const deletion = new ObjectDeletion(service);
     const namespaces = resourceByPlural('namespaces');
     for (const name of initialNamespaces) {

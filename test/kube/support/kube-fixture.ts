@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MutatingAdmission } from '../../../src/kube/apiserver/admission/mutating-admission.js';
 import { startApiServer, type RunningApiServer } from '../../../src/kube/apiserver/start-api-server.js';
 import { runCommand, type CommandResult } from '../../support/run-command.js';
 
@@ -29,7 +30,12 @@ export interface TestCluster {
 }
 
 export async function startTestCluster(
-  options: { address?: string; runControllers?: boolean; historyLimit?: number } = {},
+  options: {
+    address?: string;
+    runControllers?: boolean;
+    historyLimit?: number;
+    admission?: readonly MutatingAdmission[];
+  } = {},
 ): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'spillway-kube-'));
   const dataDir = join(dir, 'data');
@@ -45,6 +51,7 @@ export async function startTestCluster(
       runControllers: options.runControllers ?? false,
       bookmarkIntervalMs: 200,
       ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
+      ...(options.admission !== undefined ? { admission: options.admission } : {}),
     });
   const cluster: TestCluster = {
     dir,
