@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { registerApiServerCommand } from './apiserver-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerLabCommand } from './lab-command.js';
 import { registerProxyCommand } from './proxy-command.js';
 
 const program = new Command();
@@ -16,5 +17,6 @@ program
 registerProxyCommand(program);
 registerDemoCommand(program);
 registerApiServerCommand(program);
+registerLabCommand(program);
 
 await program.parseAsync(process.argv);

@@ -63,4 +63,8 @@ export const ErrorCode = {
   kubeDataCorrupt: 'SPILLWAY_ERR_KUBE_DATA_CORRUPT',
   kubeDataDirInUse: 'SPILLWAY_ERR_KUBE_DATA_DIR_IN_USE',
   translateNodeInvalid: 'SPILLWAY_ERR_TRANSLATE_NODE_INVALID',
+  labRunning: 'SPILLWAY_ERR_LAB_RUNNING',
+  labStartFailed: 'SPILLWAY_ERR_LAB_START_FAILED',
+  labStateInvalid: 'SPILLWAY_ERR_LAB_STATE_INVALID',
+  labKubeconfigInvalid: 'SPILLWAY_ERR_LAB_KUBECONFIG_INVALID',
 } as const;

@@ -199,7 +199,6 @@ export class ObjectService {
       const stored = this.deps.store.get('namespaces', undefined, object.metadata.namespace ?? '');
       if (stored === undefined) return;
       namespace = structuredClone(stored); // a step must not change the stored Namespace
-
     }
     for (const step of steps) {
       step.admit({ resource, operation: 'CREATE', object, namespace, isDryRun: options.dryRun === true });

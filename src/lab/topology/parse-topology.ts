@@ -24,6 +24,8 @@ type Json = Record<string, unknown>;
 /** DNS-1123 label: node names are built from cluster and zone names, so both must be labels. */
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A Kubernetes label value (the network is a label value on pods and namespaces). */
+/** Istio's ingressgateway Service also exposes 15021 (status-port), so the ingress port must differ. */
+const gatewayStatusPort = 15021;
 const labelValue = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 class TopologyReader {
@@ -192,6 +194,13 @@ function readClusters(
         ErrorCode.configOutOfRange,
       );
     }
+    const ingressPort = r.integer(o['ingressPort'], `${path}.ingressPort`, 1, 65535, defaultIngressPort);
+    if (ingressPort === gatewayStatusPort) {
+      throw r.fail(
+        `${path}.ingressPort`,
+        `${gatewayStatusPort} is the gateway Service's status port; pick another`,
+      );
+    }
     return {
       name,
       region: region.name,
@@ -201,7 +210,7 @@ function readClusters(
           : r.name(o['network'], `${path}.network`, labelValue, 'a label value'),
       zones,
       nodesPerZone,
-      ingressPort: r.integer(o['ingressPort'], `${path}.ingressPort`, 1, 65535, defaultIngressPort),
+      ingressPort,
     };
   });
   r.unique(
