@@ -11,7 +11,6 @@
 import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import {
   parseControlPlaneFlags,
   type ControlPlaneCliFlags,
@@ -51,6 +50,8 @@ function parseArgv(argv: readonly string[]): ControlPlaneCliFlags {
 }
 
 async function canList(cluster: WatchedCluster): Promise<void> {
+  // Loaded here: as a "test file" without flags, this script must cost nothing.
+  const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfig ?? '');
   if (cluster.context !== undefined) kc.setCurrentContext(cluster.context);

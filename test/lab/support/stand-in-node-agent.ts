@@ -9,7 +9,7 @@
  * nothing and exits 0.
  */
 import http from 'node:http';
-import { CoreV1Api, KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -26,6 +26,8 @@ function isReady(pod: V1Pod): boolean {
 }
 
 async function main(kubeconfigPath: string, contextName: string, node: string): Promise<void> {
+  // Loaded here: as a "test file" without flags, this script must cost nothing.
+  const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   kc.setCurrentContext(contextName);
