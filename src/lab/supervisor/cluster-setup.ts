@@ -1,19 +1,11 @@
 /**
- * What the supervisor does through one cluster's API (client-node, the lab kubeconfig's context for
- * that cluster): checks the server answers, applies the lab's objects with server-side apply (field
- * manager `spillway-lab`, so that re-running `lab up` updates them in place), resets each Node's
- * status for the new run, removes Nodes of an older topology, writes the gateway Service's load
- * balancer status, and reads which Nodes are Ready.
+ * What the supervisor does through one cluster's API (lab-api-client.ts, with that cluster's
+ * context of a kubeconfig): checks the server answers, applies the lab's objects with server-side
+ * apply (field manager `spillway-lab`, so that re-running `lab up` updates them in place), resets
+ * each Node's status for the new run, removes Nodes of an older topology, writes the gateway
+ * Service's load balancer status, and reads which Nodes are Ready.
  */
-import {
-  CoreV1Api,
-  KubeConfig,
-  KubernetesObjectApi,
-  PatchStrategy,
-  VersionApi,
-  type KubernetesObject,
-  type V1Node,
-} from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import type { ClusterPlan, LabPlan } from '../topology/address-plan.js';
 import {
   gatewayService,
@@ -23,84 +15,57 @@ import {
   labClusterLabel,
   nodeObject,
 } from './cluster-objects.js';
+import { LabApiClient, LabApiError, endpointFromKubeconfig, objectPath } from './lab-api-client.js';
 
 const fieldManager = 'spillway-lab';
 
-function isNotFound(err: unknown): boolean {
-  return (err as { code?: unknown }).code === 404;
+type Json = Record<string, unknown>;
+
+interface ObjectView {
+  metadata?: { name?: string; namespace?: string };
+  status?: { conditions?: Array<{ type?: string; status?: string }> };
+  [field: string]: unknown;
 }
 
-function isConflict(err: unknown): boolean {
-  return (err as { code?: unknown }).code === 409;
+const errorCode = (err: unknown): number | undefined => (err instanceof LabApiError ? err.code : undefined);
+
+/** A client for one context of a kubeconfig file. */
+export function clientFor(kubeconfigPath: string, context: string): LabApiClient {
+  return new LabApiClient(
+    endpointFromKubeconfig(readFileSync(kubeconfigPath, 'utf8'), context, kubeconfigPath),
+  );
 }
 
-/** A short text for an error of client-node (whose messages carry the whole response). */
-export function apiErrorText(err: unknown): string {
-  const e = err as { code?: unknown; body?: unknown; message?: unknown };
-  if (typeof e.code === 'number') {
-    let message: string;
-    try {
-      const body = typeof e.body === 'string' ? (JSON.parse(e.body) as { message?: unknown }) : e.body;
-      message = String((body as { message?: unknown } | undefined)?.message ?? '');
-    } catch {
-      message = String(e.body);
-    }
-    return `HTTP ${e.code}${message !== '' ? `: ${message}` : ''}`;
-  }
-  return err instanceof Error ? err.message : String(err);
+function items(list: Json): ObjectView[] {
+  return Array.isArray(list['items']) ? (list['items'] as ObjectView[]) : [];
 }
 
-/** A KubeConfig for one context of the lab kubeconfig. */
-export function kubeConfigFor(kubeconfigPath: string, context: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
-  kc.setCurrentContext(context);
-  return kc;
+export function isNodeReady(node: ObjectView): boolean {
+  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 export class ClusterSetup {
-  private readonly core: CoreV1Api;
-  private readonly objects: KubernetesObjectApi;
-  private readonly version: VersionApi;
-
   constructor(
-    readonly kubeconfig: KubeConfig,
+    readonly client: LabApiClient,
     private readonly plan: LabPlan,
     private readonly cluster: ClusterPlan,
-  ) {
-    this.core = kubeconfig.makeApiClient(CoreV1Api);
-    this.objects = KubernetesObjectApi.makeApiClient(kubeconfig);
-    this.version = kubeconfig.makeApiClient(VersionApi);
-  }
+  ) {}
 
   /** Resolves once the server answers an authenticated request. */
   async ping(): Promise<void> {
-    await this.version.getCode();
+    await this.client.get('/version');
   }
 
-  private async apply(manifest: KubernetesObject): Promise<void> {
-    await this.objects.patch(
-      manifest,
-      undefined,
-      undefined,
-      fieldManager,
-      true,
-      PatchStrategy.ServerSideApply,
-    );
-  }
-
-  /** Status writes retry on a 409 (a node agent may be writing the same object). */
-  private async writeStatus<T extends { metadata?: { resourceVersion?: string } }>(
-    read: () => Promise<T>,
-    write: (current: T) => Promise<unknown>,
-  ): Promise<void> {
+  /** Read-modify-write of a status subresource, retried on 409 (a node agent may write it too). */
+  private async writeStatus(path: string, change: (status: Json) => Json): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const current = await read();
+      const current = await this.client.get(path);
+      const status = (current['status'] ?? {}) as Json;
       try {
-        await write(current);
+        await this.client.replaceStatus(path, { ...current, status: change(status) });
         return;
       } catch (err) {
-        if (!isConflict(err) || attempt >= 5) throw err;
+        if (errorCode(err) !== 409 || attempt >= 5) throw err;
       }
     }
   }
@@ -108,28 +73,27 @@ export class ClusterSetup {
   /** The cluster's Nodes as the topology says, with Ready reset; nodes no longer planned removed. */
   async applyNodes(nowIso: string): Promise<void> {
     for (const node of this.cluster.nodes) {
-      await this.apply(nodeObject(node));
-      await this.writeStatus(
-        () => this.core.readNode({ name: node.name }),
-        (current: V1Node) =>
-          this.core.replaceNodeStatus({
-            name: node.name,
-            body: { ...current, status: { ...current.status, ...initialNodeStatus(node, nowIso) } } as V1Node,
-          }),
-      );
+      await this.client.apply(nodeObject(node), fieldManager);
+      await this.writeStatus(objectPath('v1', 'Node', node.name), (status) => ({
+        ...status,
+        ...initialNodeStatus(node, nowIso),
+      }));
+      await this.markPodsNotReady(node.name, nowIso);
     }
-    for (const node of this.cluster.nodes) await this.markPodsNotReady(node.name, nowIso);
     const planned = new Set(this.cluster.nodes.map((n) => n.name));
-    const managed = await this.core.listNode({ labelSelector: `${labClusterLabel}=${this.cluster.name}` });
-    for (const node of managed.items) {
+    for (const node of items(await this.client.get(this.managedNodesPath()))) {
       const name = node.metadata?.name ?? '';
       if (planned.has(name)) continue;
       try {
-        await this.core.deleteNode({ name });
+        await this.client.delete(objectPath('v1', 'Node', name));
       } catch (err) {
-        if (!isNotFound(err)) throw err;
+        if (errorCode(err) !== 404) throw err;
       }
     }
+  }
+
+  private managedNodesPath(): string {
+    return `/api/v1/nodes?labelSelector=${encodeURIComponent(`${labClusterLabel}=${this.cluster.name}`)}`;
   }
 
   /**
@@ -139,52 +103,43 @@ export class ClusterSetup {
    * gateway pod Ready from the last run would count as a load balancer target at once.
    */
   private async markPodsNotReady(node: string, nowIso: string): Promise<void> {
-    const pods = await this.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` });
-    for (const pod of pods.items) {
+    const pods = await this.client.get(
+      `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${node}`)}`,
+    );
+    for (const pod of items(pods)) {
       const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
       if (ready === undefined || ready.status === 'False') continue;
-      const conditions = (pod.status?.conditions ?? []).map((c) =>
-        c.type === 'Ready' ? { ...c, status: 'False', lastTransitionTime: new Date(nowIso) } : c,
-      );
+      const path = objectPath('v1', 'Pod', pod.metadata?.name ?? '', pod.metadata?.namespace ?? '');
       try {
-        await this.core.replaceNamespacedPodStatus({
-          name: pod.metadata?.name ?? '',
-          namespace: pod.metadata?.namespace ?? '',
-          body: { ...pod, status: { ...pod.status, conditions } },
-        });
+        await this.writeStatus(path, (status) => ({
+          ...status,
+          conditions: ((status['conditions'] ?? []) as Json[]).map((c) =>
+            c['type'] === 'Ready' ? { ...c, status: 'False', lastTransitionTime: nowIso } : c,
+          ),
+        }));
       } catch (err) {
-        // Gone or changed meanwhile: either way its node agent decides from here on.
-        if (!isNotFound(err) && !isConflict(err)) throw err;
+        // Gone meanwhile: either way its node agent decides from here on.
+        if (errorCode(err) !== 404) throw err;
       }
     }
   }
 
   /** istio-system: namespace, istiod Service, gateway Deployments and Service with its LB status. */
   async applyIstioSystem(): Promise<void> {
-    for (const manifest of istioSystemObjects(this.plan, this.cluster)) await this.apply(manifest);
+    for (const manifest of istioSystemObjects(this.plan, this.cluster))
+      await this.client.apply(manifest, fieldManager);
     const service = gatewayService(this.cluster);
-    const namespace = service.metadata.namespace ?? '';
-    await this.writeStatus(
-      () => this.core.readNamespacedService({ name: service.metadata.name, namespace }),
-      (current) =>
-        this.core.replaceNamespacedServiceStatus({
-          name: service.metadata.name,
-          namespace,
-          body: { ...current, status: gatewayServiceStatus(this.cluster) },
-        }),
-    );
+    const path = objectPath('v1', 'Service', service.metadata.name, service.metadata.namespace);
+    await this.writeStatus(path, () => gatewayServiceStatus(this.cluster));
   }
 
   /** Names of this cluster's planned Nodes whose Ready condition is True. */
   async readyNodes(): Promise<Set<string>> {
     const planned = new Set(this.cluster.nodes.map((n) => n.name));
-    const nodes = await this.core.listNode({ labelSelector: `${labClusterLabel}=${this.cluster.name}` });
     const ready = new Set<string>();
-    for (const node of nodes.items) {
+    for (const node of items(await this.client.get(this.managedNodesPath()))) {
       const name = node.metadata?.name ?? '';
-      const isReady =
-        node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-      if (planned.has(name) && isReady) ready.add(name);
+      if (planned.has(name) && isNodeReady(node)) ready.add(name);
     }
     return ready;
   }

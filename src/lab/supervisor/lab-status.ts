@@ -4,8 +4,7 @@
  * in docs/lab.md; its `kubeconfig` and `clusters[].{name,region,network,ingress}` fields are the
  * stable part scripts rely on.
  */
-import { CoreV1Api } from '@kubernetes/client-node';
-import { kubeConfigFor } from './cluster-setup.js';
+import { clientFor, isNodeReady } from './cluster-setup.js';
 import { inspectLab } from './lab-lock.js';
 import type { LabState, ProcessKind } from './lab-state.js';
 
@@ -62,20 +61,18 @@ export interface LabStatusReport {
 }
 
 async function readyNodes(kubeconfig: string, cluster: string): Promise<Map<string, boolean> | undefined> {
+  let client;
   try {
-    const core = kubeConfigFor(kubeconfig, cluster).makeApiClient(CoreV1Api);
-    const nodes = await Promise.race([
-      core.listNode(),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 3_000).unref()),
-    ]);
-    return new Map(
-      nodes.items.map((n) => [
-        n.metadata?.name ?? '',
-        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
-      ]),
-    );
+    client = clientFor(kubeconfig, cluster);
+    const list = await client.get('/api/v1/nodes');
+    const nodes = Array.isArray(list['items'])
+      ? (list['items'] as Array<Parameters<typeof isNodeReady>[0]>)
+      : [];
+    return new Map(nodes.map((n) => [n.metadata?.name ?? '', isNodeReady(n)]));
   } catch {
     return undefined;
+  } finally {
+    client?.close();
   }
 }
 

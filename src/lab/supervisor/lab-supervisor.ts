@@ -20,7 +20,7 @@ import type { Logger } from '../../core/logger.js';
 import { mergeKubeconfigs } from '../kubeconfig/lab-kubeconfig.js';
 import type { ClusterPlan, LabPlan, MeshPlan } from '../topology/address-plan.js';
 import { formatHostPort, meshServing } from '../topology/address-plan.js';
-import { ClusterSetup, apiErrorText, kubeConfigFor } from './cluster-setup.js';
+import { ClusterSetup, clientFor } from './cluster-setup.js';
 import { GatewayTargetWatch } from './gateway-targets.js';
 import type { ChildCommand, LabComponents } from './lab-components.js';
 import { takeLabLock } from './lab-lock.js';
@@ -240,16 +240,20 @@ export class LabSupervisor {
     await waitUntil(ctx, `${c.plan.name}: API server`, async () => existsSync(c.ownKubeconfig), {
       processes: [proc],
     });
-    const own = new ClusterSetup(kubeConfigFor(c.ownKubeconfig, c.plan.name), this.options.plan, c.plan);
-    await waitUntil(
-      ctx,
-      `${c.plan.name}: API server`,
-      async () => {
-        await own.ping();
-        return true;
-      },
-      { processes: [proc] },
-    );
+    const own = new ClusterSetup(clientFor(c.ownKubeconfig, c.plan.name), this.options.plan, c.plan);
+    try {
+      await waitUntil(
+        ctx,
+        `${c.plan.name}: API server`,
+        async () => {
+          await own.ping();
+          return true;
+        },
+        { processes: [proc] },
+      );
+    } finally {
+      own.client.close();
+    }
     this.options.progress(`${c.plan.name}: API server ready (https://${formatHostPort(c.plan.apiServer)})`);
   }
 
@@ -269,20 +273,22 @@ export class LabSupervisor {
 
   private async startCluster(c: ClusterRuntime, ctx: WaitContext): Promise<void> {
     const name = c.plan.name;
-    const setup = new ClusterSetup(kubeConfigFor(this.kubeconfigPath, name), this.options.plan, c.plan);
+    const setup = new ClusterSetup(clientFor(this.kubeconfigPath, name), this.options.plan, c.plan);
     c.setup = setup;
     const apiServer = c.apiServer ? [c.apiServer] : [];
     try {
       await setup.applyNodes(new Date(this.options.clock.wallMs()).toISOString());
       await setup.applyIstioSystem();
     } catch (err) {
-      throw startFailed(`${name}: creating the lab's objects failed: ${apiErrorText(err)}`);
+      throw startFailed(
+        `${name}: creating the lab's objects failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     this.options.progress(
       `${name}: ${c.plan.nodes.length} nodes and istio-system (ingress gateway per zone, Service istio-ingressgateway) applied`,
     );
     c.watch = new GatewayTargetWatch(
-      setup.kubeconfig,
+      setup.client,
       (targets) => {
         c.targets = targets;
         c.nlb.setTargets(targets);
@@ -409,7 +415,10 @@ export class LabSupervisor {
       this.phase = 'stopping';
       this.save();
       const grace = this.options.stopGraceMs ?? 10_000;
-      await Promise.all(this.clusters.map((c) => c.watch?.stop().catch(() => {})));
+      for (const c of this.clusters) {
+        c.watch?.stop();
+        c.setup?.client.close();
+      }
       await Promise.all(this.clusters.map((c) => c.nlb.close()));
       for (const kind of processKinds) {
         await Promise.all(this.processes.filter((p) => p.state().kind === kind).map((p) => p.stop(grace)));
