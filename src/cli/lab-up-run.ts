@@ -18,7 +18,7 @@ import { planLab, type LabPlan } from '../lab/topology/address-plan.js';
 import { defaultTopology } from '../lab/topology/default-topology.js';
 import { loadTopologyFile } from '../lab/topology/parse-topology.js';
 import { formatLabReady } from './lab-report.js';
-import { reportFatal } from './report-fatal.js';
+import { fatalMessage, reportFatal } from './report-fatal.js';
 
 export interface LabUpOptions {
   file?: string;
@@ -86,6 +86,7 @@ async function detach(stateDir: string, file: string | undefined, timeoutS: numb
   closeSync(fd);
   return await new Promise<number>((done) => {
     let isSettled = false;
+    let hasFailed = false;
     const settle = (code: number): void => {
       if (isSettled) return;
       isSettled = true;
@@ -102,11 +103,15 @@ async function detach(stateDir: string, file: string | undefined, timeoutS: numb
       } else if (message.type === 'failed') {
         process.stderr.write(`spillway lab up: ${message.message}\n`);
         // It stops what it started and exits; waiting for that keeps `lab up; lab up` race-free.
-        child.once('exit', () => settle(1));
+        hasFailed = true;
       }
     });
     child.on('exit', (code, signal) => {
       if (isSettled) return;
+      if (hasFailed) {
+        settle(1);
+        return;
+      }
       process.stderr.write(
         `spillway lab up: the supervisor exited before the lab was ready (${signal ?? `code ${String(code)}`}); ` +
           `end of ${logPath}:\n${logTail(logPath)}\n`,
@@ -130,6 +135,10 @@ async function supervise(
   const log = createLogger('lab-supervisor');
   const send = (message: SupervisorMessage): void => {
     if (isChild && process.connected) process.send?.(message);
+  };
+  // The IPC channel keeps this process alive: once it has nothing more to tell, it lets go.
+  const hangUp = (): void => {
+    if (isChild && process.connected) process.disconnect();
   };
   const progress = (line: string): void => {
     if (isChild) {
@@ -191,21 +200,21 @@ async function supervise(
       progress(`${first}: stopping the lab`);
       await supervisor.stop();
       await started.catch(() => {});
+      send({ type: 'failed', message: `${first} while starting; the lab was stopped` });
+      hangUp();
       return 0;
     }
-    const message = first instanceof Error ? first.message : String(first);
+    const message = fatalMessage(first);
     send({ type: 'failed', message });
+    hangUp();
     if (!isChild) reportFatal('lab up', first);
     else log.error(message);
     return 1;
   }
   const state = supervisor.state();
   send({ type: 'ready', state });
-  if (isChild) {
-    if (process.connected) process.disconnect();
-  } else {
-    process.stdout.write(formatLabReady(state, false));
-  }
+  hangUp();
+  if (!isChild) process.stdout.write(formatLabReady(state, false));
   const signal = await stopSignal;
   progress(`${signal}: stopping the lab`);
   await supervisor.stop();

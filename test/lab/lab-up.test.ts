@@ -129,6 +129,24 @@ describe('spillway lab (stand-in node agent and control plane)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  test('a topology with a mistake is refused before anything starts, naming file and field path', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(
+      bad,
+      topology.replace(
+        '      region: cn-hangzhou\n      network',
+        '      regoin: cn-hangzhou\n      network',
+      ),
+    );
+    const up = await lab(['up', '-f', bad, '--detach']);
+    assert.equal(up.code, 1);
+    assert.match(
+      up.stderr,
+      /bad\.yaml: spec\.clusters\[0\]\.regoin: unknown field .*\[SPILLWAY_ERR_CONFIG_UNKNOWN_FIELD\]/,
+    );
+    await assert.rejects(readFile(join(stateDir, 'lab.json')), /ENOENT/);
+  });
+
   test('lab up --detach shows progress on stderr and returns once ready, printing where everything is', async () => {
     const up = await lab(['up', '-f', topologyFile, '--detach', '--timeout', '60']);
     assert.equal(up.code, 0, up.stderr);
@@ -349,6 +367,24 @@ describe('spillway lab (stand-in node agent and control plane)', () => {
     for (const pid of allPids(state)) assert.equal(isAlive(pid), false, `pid ${pid} still alive`);
     for (const [host, port] of labAddresses)
       assert.equal(await isListening(host, port), false, `${host}:${port} still listening`);
+  });
+
+  test('a component that fails to start fails lab up, naming it, and nothing is left running', async () => {
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen({ host: '127.91.0.1', port: 6443 }, resolve));
+    try {
+      const up = await lab(['up', '-f', topologyFile, '--detach', '--timeout', '30']);
+      assert.equal(up.code, 1);
+      assert.match(up.stderr, /cluster-1: API server: cluster-1\/apiserver exited \(exit code 1\)/);
+      assert.match(up.stderr, /EADDRINUSE/);
+      const state = await recorded();
+      assert.equal(state.phase, 'failed');
+      await waitFor('the failed supervisor to exit', () => !isAlive(state.supervisor.pid));
+      for (const pid of allPids(state)) assert.equal(isAlive(pid), false, `pid ${pid} still alive`);
+      assert.equal(await isListening('127.91.0.10', 8080), false);
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    }
   });
 
   test('lab down --purge removes the state directory', async () => {

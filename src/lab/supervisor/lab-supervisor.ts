@@ -111,6 +111,8 @@ export class LabSupervisor {
   }
 
   private spawn(name: string, kind: ProcessKind, command: ChildCommand): SupervisedProcess {
+    // A step still running when the lab is being stopped must not leave a process behind.
+    if (this.isStopping) throw startFailed(`${name}: not started, the lab is stopping`);
     const proc = new SupervisedProcess({
       name,
       kind,
