@@ -3,6 +3,7 @@
  */
 import { Command } from 'commander';
 import { registerApiServerCommand } from './apiserver-command.js';
+import { registerControlPlaneCommand } from './control-plane-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerLabCommand } from './lab-command.js';
 import { registerProxyCommand } from './proxy-command.js';
@@ -17,6 +18,7 @@ program
 registerProxyCommand(program);
 registerDemoCommand(program);
 registerApiServerCommand(program);
+registerControlPlaneCommand(program);
 registerLabCommand(program);
 
 await program.parseAsync(process.argv);

@@ -21,6 +21,10 @@ Examples:
   spillway proxy --config examples/proxy/three-priorities.yaml
   spillway proxy --config bootstrap.yaml --mode validate
 
+With dynamic_resources.ads_config (Istio's bootstrap shape) the proxy takes its clusters, endpoints,
+listeners and routes from the control plane over ADS; /ready answers 503 until the first round has
+arrived, and the last good configuration keeps serving while the control plane is away.
+
 Access logs go to stdout (as configured in the bootstrap), the proxy's own logs to stderr.
 Exit status: 0 after a clean shutdown (SIGTERM, SIGINT or POST /quitquitquit), 1 for an invalid
 configuration or a listener that cannot bind.`,

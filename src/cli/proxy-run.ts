@@ -1,6 +1,8 @@
 /**
  * What `spillway proxy` does once its options are parsed: loads the bootstrap (exit 1 with file and
- * field path when invalid, before any socket opens), serves until SIGTERM/SIGINT/quitquitquit.
+ * field path when invalid, before any socket opens), serves until SIGTERM/SIGINT/quitquitquit. With
+ * `dynamic_resources` the admin interface (and `--admin-address-path`) is up while the proxy still
+ * waits for its first configuration from the control plane (`/ready` answers 503 until then).
  */
 import { writeFile } from 'node:fs/promises';
 import { createLogger, setLogLevel } from '../core/logger.js';
@@ -47,7 +49,16 @@ export async function runProxy(options: ProxyOptions): Promise<number> {
     });
     return stopping;
   };
-  const server: ProxyServer = new ProxyServer(bootstrap, { onQuit: () => void stop() });
+  let exitCode = 0;
+  const server: ProxyServer = new ProxyServer(bootstrap, {
+    onQuit: () => void stop(),
+    // Initialization over xDS continues after start(); if it fails (a static listener cannot
+    // bind), the process exits as Envoy does.
+    onFatal: (err) => {
+      exitCode = reportFatal('proxy', err);
+      void stop();
+    },
+  });
   try {
     await server.start();
   } catch (err) {
@@ -61,5 +72,5 @@ export async function runProxy(options: ProxyOptions): Promise<number> {
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
   await stopped;
-  return 0;
+  return exitCode;
 }

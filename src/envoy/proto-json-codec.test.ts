@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { decodeAnyJson, decodeProtoJson, encodeAnyJson, encodeProtoJson } from './proto-json-codec.js';
+import {
+  decodeAnyJson,
+  decodeProtoJson,
+  encodeAnyJson,
+  encodeProtoJson,
+  encodeProtoObject,
+} from './proto-json-codec.js';
 import { validateResource } from './proto-json-validator.js';
 import { XdsTypeUrl } from './xds-resource.js';
 
@@ -160,4 +166,30 @@ test('unknown fields and unknown Any types are refused rather than dropped', () 
     () => encodeAnyJson({ '@type': 'type.googleapis.com/no.such.Type' }),
     /unknown protobuf message type/,
   );
+});
+
+test('an Any of an unknown type inside a peer message: strict decoding throws, opaqueUnknownAny keeps its bytes', () => {
+  const bytes = encodeProtoObject('google.rpc.Status', {
+    code: 3,
+    message: 'bad',
+    details: [{ type_url: 'type.googleapis.com/nowhere.Found', value: new Uint8Array([8, 1]) }],
+  });
+  assert.throws(
+    () => decodeProtoJson('google.rpc.Status', bytes),
+    /unknown protobuf message type nowhere.Found/,
+  );
+  assert.deepEqual(decodeProtoJson('google.rpc.Status', bytes, { opaqueUnknownAny: true }), {
+    code: 3,
+    message: 'bad',
+    details: [{ '@type': 'type.googleapis.com/nowhere.Found', value: 'CAE=' }],
+  });
+});
+
+test('a truncated message is an error even when it arrives in a Node Buffer (protobufjs would clamp it)', () => {
+  // Field 1 (name) says 255 bytes follow, but only 1 does; the bytes sit inside a larger Buffer.
+  const pool = Buffer.alloc(64, 0x61);
+  pool.set([0x0a, 0xff, 0x01, 0x61], 10);
+  const value = pool.subarray(10, 14);
+  assert.throws(() => decodeAnyJson({ type_url: XdsTypeUrl.cluster, value }), /index out of range/);
+  assert.throws(() => decodeProtoJson('envoy.config.cluster.v3.Cluster', value), /index out of range/);
 });

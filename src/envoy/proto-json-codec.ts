@@ -191,8 +191,30 @@ function objectToTimestamp(value: Json): string {
   return `${base}${fraction}Z`;
 }
 
+/** How to decode input that may come from an untrusted peer. */
+export interface DecodeOptions {
+  /**
+   * An `Any` whose type no shipped proto declares (or whose bytes do not decode as it) becomes
+   * `{"@type": url, "value": "<base64>"}` instead of throwing. For peer messages such as a
+   * DiscoveryRequest's `error_detail.details`, where one opaque detail must not make the whole
+   * request unreadable; resources themselves are decoded strictly.
+   */
+  readonly opaqueUnknownAny?: boolean;
+}
+
+const strict: DecodeOptions = {};
+
+function decodeAnyWith(any: EncodedAny, options: DecodeOptions): Json & { '@type': string } {
+  if (options.opaqueUnknownAny !== true) return decodeAnyJson(any);
+  try {
+    return decodeAnyJson(any, options);
+  } catch {
+    return { '@type': any.type_url, value: Buffer.from(any.value).toString('base64') };
+  }
+}
+
 /** The object form `Type.toObject` gives -> proto3 JSON. */
-function objectToMessage(type: ProtoType, value: Json): unknown {
+function objectToMessage(type: ProtoType, value: Json, options: DecodeOptions = strict): unknown {
   const name = fullNameOf(type);
   if (name === 'google.protobuf.Duration') {
     return formatDurationNanos(
@@ -216,10 +238,13 @@ function objectToMessage(type: ProtoType, value: Json): unknown {
   if (name === 'google.protobuf.FieldMask') return ((value['paths'] as string[] | undefined) ?? []).join(',');
   if (name === 'google.protobuf.Any') {
     const bytes = value['value'];
-    return decodeAnyJson({
-      type_url: String(value['type_url'] ?? ''),
-      value: bytes instanceof Uint8Array ? bytes : new Uint8Array(),
-    });
+    return decodeAnyWith(
+      {
+        type_url: String(value['type_url'] ?? ''),
+        value: bytes instanceof Uint8Array ? bytes : new Uint8Array(),
+      },
+      options,
+    );
   }
   const out: Json = {};
   for (const [key, item] of Object.entries(value)) {
@@ -229,7 +254,7 @@ function objectToMessage(type: ProtoType, value: Json): unknown {
     const resolved = field.resolvedType;
     const element = (entry: unknown): unknown =>
       resolved instanceof protobuf.Type
-        ? objectToMessage(resolved, entry as Json)
+        ? objectToMessage(resolved, entry as Json, options)
         : scalarToJson(field.type, entry);
     if (field instanceof protobuf.MapField) {
       const map: Json = {};
@@ -258,11 +283,27 @@ export function encodeProtoJson(typeName: string, json: Json): Uint8Array {
   return encodeProtoObject(typeName, messageToObject(type, json) as Json);
 }
 
-/** Decodes wire bytes of message `typeName` to proto3 JSON (fields at their defaults are left out). */
-export function decodeProtoJson(typeName: string, bytes: Uint8Array): Json {
+/**
+ * protobufjs reads a Node `Buffer` with its BufferReader, which clamps a string or bytes field that
+ * runs past the end instead of failing; the plain Uint8Array reader throws. Wire bytes from a peer
+ * (gRPC hands out Buffers) are read through a plain view so that truncated input is an error.
+ */
+function strictBytes(bytes: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
+}
+
+/**
+ * Decodes wire bytes of message `typeName` to proto3 JSON (fields at their defaults are left out).
+ * Throws on bytes that are not a valid encoding.
+ */
+export function decodeProtoJson(typeName: string, bytes: Uint8Array, options: DecodeOptions = strict): Json {
   const type = requireType(typeName);
-  const object = type.toObject(type.decode(bytes), { longs: String, enums: String, bytes: Uint8Array });
-  return objectToMessage(type, object) as Json;
+  const object = type.toObject(type.decode(strictBytes(bytes)), {
+    longs: String,
+    enums: String,
+    bytes: Uint8Array,
+  });
+  return objectToMessage(type, object, options) as Json;
 }
 
 /**
@@ -281,11 +322,15 @@ export function encodeAnyJson(json: Json): EncodedAny {
 }
 
 /** An encoded `Any` -> `{"@type": url, ...fields}`. */
-export function decodeAnyJson(any: EncodedAny): Json & { '@type': string } {
+export function decodeAnyJson(any: EncodedAny, options: DecodeOptions = strict): Json & { '@type': string } {
   const typeName = typeNameFromUrl(any.type_url);
   const type = requireType(typeName);
-  const object = type.toObject(type.decode(any.value), { longs: String, enums: String, bytes: Uint8Array });
-  const json = objectToMessage(type, object);
+  const object = type.toObject(type.decode(strictBytes(any.value)), {
+    longs: String,
+    enums: String,
+    bytes: Uint8Array,
+  });
+  const json = objectToMessage(type, object, options);
   if (typeName.startsWith('google.protobuf.') && !isRecord(json))
     return { '@type': any.type_url, value: json };
   return { '@type': any.type_url, ...(json as Json) };

@@ -1,8 +1,10 @@
 /**
  * One running proxy: clusters, listeners with their HTTP connection managers, the admin interface and
- * the server-level stats, assembled from a validated Envoy bootstrap. `applyResources` is the config
- * swap path (used by the xDS client): listeners, routes and clusters are replaced without dropping
- * requests in flight, and hosts that persist keep their outlier state.
+ * the server-level stats, assembled from a validated Envoy bootstrap. `applyResources` replaces full
+ * sets; the xDS client (`xds-client/`, loaded only with `dynamic_resources.ads_config`) uses the
+ * per-resource paths (`addOrUpdateListener`, `drainListener`, `applyRouteConfiguration`, the cluster
+ * manager). Either way requests in flight are not dropped and hosts that persist keep their outlier
+ * state.
  */
 import { SystemClock, type Clock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
@@ -19,6 +21,8 @@ import { ClusterManager } from './upstream/cluster-manager.js';
 import { SystemHostResolver, type HostResolver } from './upstream/host-resolver.js';
 import { JsonLinesFileEventSink } from './upstream/outlier/json-lines-event-sink.js';
 import type { OutlierEventSink } from './upstream/outlier/outlier-event.js';
+import type { AdsTransport } from './xds-client/ads-transport.js';
+import type { XdsClient } from './xds-client/xds-client.js';
 
 const log = createLogger('server');
 
@@ -37,6 +41,13 @@ export interface ProxyServerDeps {
   readonly resolver?: HostResolver;
   /** Called when the admin `/quitquitquit` endpoint asks the process to exit. */
   readonly onQuit?: () => void;
+  /**
+   * Called when initialization that continues after `start()` (a proxy configured over xDS) fails,
+   * e.g. a static listener cannot bind; the process should exit, as Envoy does.
+   */
+  readonly onFatal?: (err: unknown) => void;
+  /** Replaces the ADS gRPC transport (tests). */
+  readonly adsTransport?: AdsTransport;
 }
 
 interface ActiveListener {
@@ -62,6 +73,8 @@ export class ProxyServer {
   private readonly uptimeGauge: Gauge;
   private readonly totalConnections: Gauge;
   private readonly eventSinkProxy: OutlierEventSink;
+  private xds: XdsClient | undefined;
+  private live: Promise<void> = Promise.resolve();
 
   constructor(
     private config: BootstrapConfig,
@@ -97,7 +110,17 @@ export class ProxyServer {
     return this.isHealthCheckFailed ? 'DRAINING' : 'LIVE';
   }
 
-  /** Opens the outlier event log, initializes clusters, binds the admin interface and the listeners. */
+  /** The xDS client, when the bootstrap has `dynamic_resources.ads_config`. */
+  get xdsClient(): XdsClient | undefined {
+    return this.xds;
+  }
+
+  /**
+   * Opens the outlier event log, initializes the static clusters, binds the admin interface and the
+   * listeners. With `dynamic_resources` it resolves once the admin interface is up and the ADS stream
+   * is starting: the server stays INITIALIZING (`/ready` 503) until the first CDS/EDS/LDS/RDS round is
+   * done, then binds every listener and turns LIVE (`whenLive()`), as Envoy's init manager does.
+   */
   async start(): Promise<void> {
     this.initState = 'INITIALIZING';
     this.publishState();
@@ -109,14 +132,52 @@ export class ProxyServer {
       await this.admin.start();
     }
     for (const cluster of this.config.clusters) await this.clusterManager.addOrUpdate(cluster);
-    for (const listener of this.config.listeners) await this.addListener(listener);
+    if (this.config.dynamicResources?.ads === undefined) {
+      for (const listener of this.config.listeners) await this.addListener(listener);
+      this.goLive();
+      return;
+    }
+    // Loaded on use: a static proxy never carries gRPC or the xDS machinery.
+    const { XdsClient } = await import('./xds-client/xds-client.js');
+    const xds = new XdsClient({
+      bootstrap: this.config,
+      clusterManager: this.clusterManager,
+      listeners: {
+        addOrUpdateListener: (config) => this.addOrUpdateListener(config),
+        removeListener: (name) => this.drainListener(name),
+        applyRouteConfiguration: (routeConfig) => this.applyRouteConfiguration(routeConfig),
+      },
+      clock: this.clock,
+      random: this.random,
+      stats: this.stats.root,
+      ...(this.deps.adsTransport !== undefined ? { transport: this.deps.adsTransport } : {}),
+    });
+    this.xds = xds;
+    this.live = xds
+      .initialize()
+      .then(() => (this.initState === 'INITIALIZING' ? xds.startServing() : undefined))
+      .then(() => {
+        if (this.initState === 'INITIALIZING') this.goLive();
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'initialization failed');
+        this.deps.onFatal?.(err);
+      });
+  }
+
+  /** Resolves once the server is LIVE (at once for a static bootstrap after `start()`). */
+  whenLive(): Promise<void> {
+    return this.live;
+  }
+
+  private goLive(): void {
     this.initState = 'LIVE';
     this.publishState();
     log.info(
       {
         listeners: Object.fromEntries(this.listenerAddresses()),
         admin: this.admin?.boundAddress(),
-        clusters: this.config.clusters.length,
+        clusters: this.clusterManager.all().length,
       },
       'proxy live',
     );
@@ -135,34 +196,39 @@ export class ProxyServer {
     }
     if (update.listeners !== undefined) {
       const wanted = new Set(update.listeners.map((l) => l.name));
-      for (const listener of update.listeners) {
-        const active = this.listeners.get(listener.name);
-        if (active === undefined) {
-          await this.addListener(listener);
-        } else if (
-          this.isSameSocket(active, listener) &&
-          active.config.hcm.codecType === listener.hcm.codecType &&
-          active.config.hcm.maxRequestHeadersKb === listener.hcm.maxRequestHeadersKb
-        ) {
-          // Same socket: only the request handling changes; requests in flight keep the old manager.
-          const previous = active.hcm;
-          active.hcm = new HttpConnectionManager(listener.hcm, this.hcmDeps(listener));
-          active.config = listener;
-          active.listener.setHandler((stream) => active.hcm.handle(stream));
-          void previous.close();
-        } else {
-          // A new socket: the old one stops accepting at once and drains in the background
-          // (Envoy's listener drain), so the update itself never waits for old requests.
-          this.drainListener(listener.name);
-          await this.addListener(listener);
-        }
-      }
+      for (const listener of update.listeners) await this.addOrUpdateListener(listener);
       for (const name of [...this.listeners.keys()]) if (!wanted.has(name)) this.drainListener(name);
     }
     if (update.clusters !== undefined) {
       const wanted = new Set(update.clusters.map((c) => c.name));
       for (const cluster of this.clusterManager.all())
         if (!wanted.has(cluster.name)) this.clusterManager.remove(cluster.name);
+    }
+  }
+
+  /**
+   * Adds a listener, or replaces the one of that name. Same socket: only the request handling
+   * changes, requests in flight keep the old connection manager. A new socket: the old one stops
+   * accepting at once and drains in the background (Envoy's listener drain), so the update itself
+   * never waits for old requests.
+   */
+  async addOrUpdateListener(listener: ListenerConfig): Promise<void> {
+    const active = this.listeners.get(listener.name);
+    if (active === undefined) {
+      await this.addListener(listener);
+    } else if (
+      this.isSameSocket(active, listener) &&
+      active.config.hcm.codecType === listener.hcm.codecType &&
+      active.config.hcm.maxRequestHeadersKb === listener.hcm.maxRequestHeadersKb
+    ) {
+      const previous = active.hcm;
+      active.hcm = new HttpConnectionManager(listener.hcm, this.hcmDeps(listener));
+      active.config = listener;
+      active.listener.setHandler((stream) => active.hcm.handle(stream));
+      void previous.close();
+    } else {
+      this.drainListener(listener.name);
+      await this.addListener(listener);
     }
   }
 
@@ -204,6 +270,7 @@ export class ProxyServer {
   async close(graceMs = 0): Promise<void> {
     this.initState = 'DRAINING';
     this.publishState();
+    this.xds?.close();
     await Promise.all([...this.listeners.keys()].map((name) => this.removeListener(name, graceMs)));
     await Promise.all([...this.draining]);
     await this.admin?.close();
@@ -254,6 +321,12 @@ export class ProxyServer {
     );
     (active as { listener: HttpListener }).listener = listener;
     await listener.start();
+    if (this.initState === 'DRAINING') {
+      // The server began closing while this listener was binding (an xDS update in flight).
+      await listener.close(0);
+      await hcm.close();
+      return;
+    }
     const bound = listener.boundAddress();
     // Envoy's listener stat prefix: `listener.<address>_<port>.`, tagged `listener_address` (Istio).
     const scope = this.stats.root
@@ -284,7 +357,8 @@ export class ProxyServer {
     );
   }
 
-  private drainListener(name: string): void {
+  /** Stops accepting on a listener now; its connections drain in the background. */
+  drainListener(name: string): void {
     const drained = this.removeListener(name).catch((err: unknown) =>
       log.warn({ err, listener: name }, 'listener drain failed'),
     );

@@ -34,7 +34,11 @@ export interface ServiceInCluster {
   readonly annotations: Readonly<Record<string, string>>;
   /** `spec.selector`; absent for selector-less services. */
   readonly selector?: Readonly<Record<string, string>>;
-  /** `spec.trafficDistribution` (`PreferClose`, `PreferSameZone`, `PreferSameNode`), or the Istio annotation's value. */
+  /**
+   * Istio's traffic distribution (`pilot/pkg/model/service.go` GetTrafficDistribution): from
+   * `spec.trafficDistribution`, else the `networking.istio.io/traffic-distribution` annotation of the
+   * Service, else of its namespace; `PreferClose` is normalized to `PreferSameZone`; unset = no preference.
+   */
   readonly trafficDistribution?: string;
   readonly clusterIP?: string;
   readonly publishNotReadyAddresses: boolean;
@@ -85,6 +89,7 @@ export interface MeshEndpoint {
    */
   readonly workloadName?: string;
   readonly nodeName?: string;
+  /** SPIFFE identity `spiffe://<trust domain>/ns/<ns>/sa/<sa>` (Istio SecureNamingSAN); unset while the pod is unknown. */
   readonly serviceAccount?: string;
   readonly health: EndpointHealth;
   /** `istio` when the workload has a sidecar (label `security.istio.io/tlsMode`), else `disabled`. */
@@ -103,6 +108,7 @@ export interface WorkloadInstance {
   readonly locality: Locality;
   readonly network: string;
   readonly nodeName?: string;
+  /** SPIFFE identity `spiffe://<trust domain>/ns/<ns>/sa/<sa>`. */
   readonly serviceAccount: string;
 }
 
@@ -118,6 +124,14 @@ export interface ClusterSyncState {
   readonly lastUpdateWallMs?: number;
   /** The last connection or list error, if the cluster is currently failing. */
   readonly lastError?: string;
+  /**
+   * Istio's remote-cluster sync status (`pkg/kube/multicluster/cluster.go` SyncStatus): `syncing`
+   * until every informer has listed, `timeout` when a remote did not sync within the bounded initial
+   * wait (the control plane serves without it), `synced` once it has.
+   */
+  readonly syncStatus?: 'syncing' | 'synced' | 'timeout';
+  /** While disconnected: wall-clock ms since the connection failed (the data is at least this old). */
+  readonly disconnectedSinceWallMs?: number;
 }
 
 /** An immutable view of the whole registry at one moment. */

@@ -46,6 +46,8 @@ export interface ServiceDeps {
   readonly store: ObjectStore;
   readonly clock: Clock;
   readonly random: Random;
+  /** False: Istio kinds are checked against their CRD only (no istiod validating webhook). */
+  readonly isIstioWebhookEnabled?: boolean;
   /** Mutating admission steps run on create, in order (e.g. the lab's sidecar injector). */
   readonly admission?: readonly MutatingAdmission[];
 }
@@ -97,6 +99,7 @@ export class ObjectService {
       version,
       atVersion(object, resource, version),
       options.fieldValidation ?? 'Ignore',
+      { isIstioWebhookEnabled: this.deps.isIstioWebhookEnabled ?? true },
     );
     if (result.causes.length > 0) throw invalid(resource, object.metadata.name ?? '', result.causes);
     return result.warnings;

@@ -51,6 +51,12 @@ export interface ApiServerOptions {
   readonly runControllers?: boolean;
   readonly bookmarkIntervalMs?: number;
   readonly historyLimit?: number;
+  /**
+   * Istio's validating webhook (default on). Off, Istio kinds pass with only their CRD's schema and
+   * rules, as on a cluster where istiod's webhook is not installed - how a semantically invalid
+   * DestinationRule can reach a real cluster.
+   */
+  readonly isIstioWebhookEnabled?: boolean;
   /** Mutating admission steps on create (the lab enables its sidecar injector here). */
   readonly admission?: readonly MutatingAdmission[];
 }
@@ -186,6 +192,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       store,
       clock,
       random,
+      ...(options.isIstioWebhookEnabled !== undefined
+        ? { isIstioWebhookEnabled: options.isIstioWebhookEnabled }
+        : {}),
       ...(options.admission !== undefined ? { admission: options.admission } : {}),
     });
     const deletion = new ObjectDeletion(service);

@@ -76,8 +76,8 @@ export class AdminServer {
       }
       return text([...addresses].map(([name, a]) => `${name}::${a.address}:${a.port}\n`).join(''));
     });
-    this.register('/config_dump', 'dump current Envoy configs', false, () =>
-      json(renderConfigDump(this.proxy)),
+    this.register('/config_dump', 'dump current Envoy configs', false, (url) =>
+      json(renderConfigDump(this.proxy, { includeEds: url.searchParams.has('include_eds') })),
     );
     this.register('/server_info', 'print server version/status information', false, () => {
       this.proxy.refreshServerStats();

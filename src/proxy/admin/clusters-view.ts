@@ -42,7 +42,7 @@ export function renderClustersText(clusters: readonly Cluster[]): string {
     const cb = cluster.config.circuitBreakers;
     out += circuitBreakerLines(name, 'default', cb.default);
     out += circuitBreakerLines(name, 'high', cb.high);
-    out += `${name}::added_via_api::false\n`;
+    out += `${name}::added_via_api::${cluster.addedViaApi}\n`;
     for (const host of hostsOf(cluster)) {
       const addr = host.addressKey;
       const stats = host.stats;
@@ -79,7 +79,7 @@ export function renderClustersJson(clusters: readonly Cluster[]): unknown {
       return {
         name: cluster.name,
         circuit_breakers: { thresholds: [thresholds('DEFAULT', cb.default), thresholds('HIGH', cb.high)] },
-        added_via_api: false,
+        added_via_api: cluster.addedViaApi,
         host_statuses: hostsOf(cluster).map((host) => {
           const status: Record<string, unknown> = {
             address: { socket_address: { address: host.address, port_value: host.port } },

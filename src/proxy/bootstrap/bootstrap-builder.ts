@@ -7,20 +7,27 @@
 import { ErrorCode, type ConfigLocation } from '../../core/errors.js';
 import { makeLocality } from '../../core/locality.js';
 import { validateResource } from '../../envoy/proto-json-validator.js';
-import type { AdminConfig, BootstrapConfig, NodeConfig } from '../config/bootstrap-config.js';
+import type {
+  AdminConfig,
+  BootstrapConfig,
+  DynamicResourcesConfig,
+  NodeConfig,
+} from '../config/bootstrap-config.js';
 import type { ClusterConfig } from '../config/cluster-config.js';
 import type { ListenerConfig } from '../config/listener-config.js';
 import { buildAccessLog } from './access-log-builder.js';
 import { buildClusterNode } from './cluster-builder.js';
 import { ConfigNode } from './config-node.js';
+import { buildAdsConfig, buildConfigSource } from './config-source-builder.js';
 import { buildListenerNode } from './listener-builder.js';
 import { buildSocketAddress } from './socket-address-builder.js';
 
 export const bootstrapType = 'envoy.config.bootstrap.v3.Bootstrap';
 
 /**
- * `node`. Accepted and ignored: the user-agent fields, `extensions`, `client_features` and the
- * deprecated `listening_addresses` only describe this proxy to an xDS server.
+ * `node`. The user-agent fields, `extensions`, `client_features` and the deprecated
+ * `listening_addresses` only describe this proxy to an xDS server: they travel in `wire`, as they do
+ * in Envoy's requests.
  */
 function buildNodeConfig(node: ConfigNode | undefined): NodeConfig {
   node?.allowOnly(
@@ -46,6 +53,7 @@ function buildNodeConfig(node: ConfigNode | undefined): NodeConfig {
       locality?.string('sub_zone') ?? '',
     ),
     metadata: typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>) : {},
+    wire: { ...(node?.value ?? {}) },
   };
 }
 
@@ -134,20 +142,90 @@ function checkUniqueListeners(
   });
 }
 
+/**
+ * `dynamic_resources`: ADS (SotW gRPC) for CDS and LDS. The ADS target must be a static cluster that
+ * is not EDS (`Config::Utility::checkApiConfigSourceSubscriptionBackingCluster`); a config source
+ * saying `ads: {}` without an `ads_config` is Envoy's NullGrpcMux error.
+ */
+function buildDynamicResources(
+  node: ConfigNode | undefined,
+  clusters: readonly ClusterConfig[],
+): DynamicResourcesConfig | undefined {
+  if (node === undefined) return undefined;
+  node.allowOnly(['ads_config', 'cds_config', 'lds_config']);
+  const adsNode = node.child('ads_config');
+  const ads = adsNode === undefined ? undefined : buildAdsConfig(adsNode);
+  if (ads !== undefined && adsNode !== undefined) {
+    const backing = clusters.find((c) => c.name === ads.clusterName);
+    if (backing === undefined || backing.type === 'EDS') {
+      throw adsNode.error(
+        ErrorCode.configInvalid,
+        `envoy::config::core::v3::ApiConfigSource must have a statically defined non-EDS cluster: '${ads.clusterName}' does not exist, was added via api, or is an EDS cluster`,
+        'grpc_services[0].envoy_grpc.cluster_name',
+      );
+    }
+  }
+  const cdsNode = node.child('cds_config');
+  const ldsNode = node.child('lds_config');
+  const cds = cdsNode === undefined ? undefined : buildConfigSource(cdsNode);
+  const lds = ldsNode === undefined ? undefined : buildConfigSource(ldsNode);
+  if (ads === undefined && (cdsNode !== undefined || ldsNode !== undefined)) {
+    throw node.error(
+      ErrorCode.configInvalid,
+      adsMissing,
+      cdsNode !== undefined ? 'cds_config.ads' : 'lds_config.ads',
+    );
+  }
+  return { ads, cds, lds };
+}
+
+/** Envoy `NullGrpcMuxImpl::addWatch`. */
+const adsMissing = 'ADS must be configured to support an ADS config source';
+
+/**
+ * Static EDS clusters and static listeners with RDS subscribe over ADS too (Envoy's secondary
+ * clusters and RDS providers), so they need an `ads_config`.
+ */
+function checkAdsUsers(
+  hasAds: boolean,
+  clusterNodes: readonly ConfigNode[],
+  clusters: readonly ClusterConfig[],
+  listenerNodes: readonly ConfigNode[],
+  listeners: readonly ListenerConfig[],
+): void {
+  if (hasAds) return;
+  clusters.forEach((cluster, i) => {
+    if (cluster.type === 'EDS')
+      throw (clusterNodes[i] as ConfigNode).error(
+        ErrorCode.configInvalid,
+        adsMissing,
+        'eds_cluster_config.eds_config.ads',
+      );
+  });
+  listeners.forEach((listener, i) => {
+    if (listener.hcm.rdsRouteConfigName !== undefined)
+      throw (listenerNodes[i] as ConfigNode).error(
+        ErrorCode.configInvalid,
+        adsMissing,
+        'filter_chains[0].filters[0].typed_config.rds.config_source.ads',
+      );
+  });
+}
+
 /** Builds the typed configuration of a whole bootstrap (document 0 of `source.file`). */
 export function buildBootstrap(json: unknown, source: { file?: string }): BootstrapConfig {
   const location: ConfigLocation = { documentIndex: 0, path: '' };
   if (source.file !== undefined) location.file = source.file;
   const normalized = validateResource(bootstrapType, json, location);
   const root = ConfigNode.at(normalized, location);
-  if (root.has('dynamic_resources')) {
-    throw root.error(
-      ErrorCode.configUnsupported,
-      'dynamic_resources is not yet supported (arrives with the xDS control plane)',
-      'dynamic_resources',
-    );
-  }
-  root.allowOnly(['node', 'static_resources', 'admin', 'cluster_manager', 'layered_runtime']);
+  root.allowOnly([
+    'node',
+    'static_resources',
+    'dynamic_resources',
+    'admin',
+    'cluster_manager',
+    'layered_runtime',
+  ]);
   checkLayeredRuntime(root.child('layered_runtime'));
   const statics = root.child('static_resources');
   statics?.allowOnly(['listeners', 'clusters']);
@@ -158,12 +236,15 @@ export function buildBootstrap(json: unknown, source: { file?: string }): Bootst
   const listenerNodes = statics?.children('listeners') ?? [];
   const listeners = listenerNodes.map((listener) => buildListenerNode(listener, { knownClusters }));
   checkUniqueListeners(listenerNodes, listeners);
+  const dynamicResources = buildDynamicResources(root.child('dynamic_resources'), clusters);
+  checkAdsUsers(dynamicResources?.ads !== undefined, clusterNodes, clusters, listenerNodes, listeners);
   return {
     node: buildNodeConfig(root.child('node')),
     admin: buildAdmin(root.child('admin')),
     listeners,
     clusters,
     outlierEventLogPath: outlierEventLogPath(root.child('cluster_manager')),
+    dynamicResources,
     source: normalized,
   };
 }

@@ -47,6 +47,12 @@ const expectedThreePriorities: Omit<BootstrapConfig, 'source'> = {
     cluster: 'client',
     locality: { region: 'eu-west-1', zone: 'eu-west-1a', subZone: '' },
     metadata: { NAMESPACE: 'demo' },
+    wire: {
+      id: 'client-1',
+      cluster: 'client',
+      locality: { region: 'eu-west-1', zone: 'eu-west-1a' },
+      metadata: { NAMESPACE: 'demo' },
+    },
   },
   admin: { address: { address: '127.0.0.1', port: 0 }, accessLogs: [] },
   listeners: [
@@ -60,6 +66,7 @@ const expectedThreePriorities: Omit<BootstrapConfig, 'source'> = {
         serverName: 'envoy',
         serverHeaderTransformation: 'OVERWRITE',
         rdsRouteConfigName: undefined,
+        rdsConfigSource: undefined,
         routeConfig: {
           name: 'local_route',
           requestHeadersToAdd: [],
@@ -158,6 +165,7 @@ const expectedThreePriorities: Omit<BootstrapConfig, 'source'> = {
       statName: 'backend',
       type: 'STATIC',
       edsServiceName: undefined,
+      edsConfig: undefined,
       connectTimeoutMs: 250,
       lbPolicy: 'ROUND_ROBIN',
       leastRequestChoiceCount: 2,
@@ -227,6 +235,7 @@ const expectedThreePriorities: Omit<BootstrapConfig, 'source'> = {
     },
   ],
   outlierEventLogPath: undefined,
+  dynamicResources: undefined,
 };
 
 for (const file of ['three-priorities.yaml', 'three-priorities.json', 'three-priorities-camel-case.json']) {
@@ -314,10 +323,10 @@ const invalidFiles: ReadonlyArray<{ file: string; code: string; path: string; pr
     problem: /^outlier detector's max_ejection_time cannot be smaller than base_ejection_time$/,
   },
   {
-    file: 'dynamic-resources.yaml',
-    code: ErrorCode.configUnsupported,
-    path: 'dynamic_resources',
-    problem: /not yet supported \(arrives with the xDS control plane\)/,
+    file: 'ads-config-missing.yaml',
+    code: ErrorCode.configInvalid,
+    path: 'dynamic_resources.cds_config.ads',
+    problem: /^ADS must be configured to support an ADS config source$/,
   },
   {
     file: 'transport-socket.yaml',

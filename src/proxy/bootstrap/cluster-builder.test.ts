@@ -139,9 +139,9 @@ const resolvedFields: ReadonlyArray<{
   },
   {
     name: 'EDS without service_name uses the cluster name',
-    extra: { type: 'EDS', eds_cluster_config: {} },
-    check: (c) => c.edsServiceName,
-    expected: 'backend',
+    extra: { type: 'EDS', eds_cluster_config: { eds_config: { ads: {}, initial_fetch_timeout: '0s' } } },
+    check: (c) => [c.edsServiceName, c.edsConfig],
+    expected: ['backend', { initialFetchTimeoutMs: 0 }],
   },
   {
     name: 'STRICT_DNS accepts hostnames',
@@ -219,6 +219,39 @@ const rejected: ReadonlyArray<{
     code: ErrorCode.configInvalid,
     path: 'eds_cluster_config',
     problem: /needs eds_cluster_config/,
+  },
+  {
+    name: 'EDS without eds_config',
+    extra: { type: 'EDS', eds_cluster_config: { service_name: 'svc' } },
+    code: ErrorCode.configInvalid,
+    path: 'eds_cluster_config.eds_config',
+    problem: /^Missing config source specifier in envoy::config::core::v3::ConfigSource$/,
+  },
+  {
+    name: 'EDS from its own gRPC stream (not ADS)',
+    extra: {
+      type: 'EDS',
+      eds_cluster_config: {
+        eds_config: { api_config_source: { api_type: 'GRPC', transport_api_version: 'V3' } },
+      },
+    },
+    code: ErrorCode.configUnsupported,
+    path: 'eds_cluster_config.eds_config.api_config_source',
+    problem: /config source "api_config_source" is not yet supported by Spillway \(only ads: \{\}/,
+  },
+  {
+    name: 'EDS from a file',
+    extra: { type: 'EDS', eds_cluster_config: { eds_config: { path_config_source: { path: '/eds.yaml' } } } },
+    code: ErrorCode.configUnsupported,
+    path: 'eds_cluster_config.eds_config.path_config_source',
+    problem: /config source "path_config_source" is not yet supported/,
+  },
+  {
+    name: 'EDS through ADS with the v2 resource API',
+    extra: { type: 'EDS', eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V2' } } },
+    code: ErrorCode.configInvalid,
+    path: 'eds_cluster_config.eds_config.resource_api_version',
+    problem: /the v2 xDS major version has been removed/,
   },
   {
     name: 'eds_cluster_config on a STATIC cluster',

@@ -11,7 +11,9 @@ import type {
   DiscoveryType,
   LbPolicy,
 } from '../config/cluster-config.js';
+import type { ConfigSourceConfig } from '../config/config-source.js';
 import { ConfigNode } from './config-node.js';
+import { buildConfigSource } from './config-source-builder.js';
 import { defaultBufferLimitBytes } from './listener-builder.js';
 import {
   buildClusterLoadAssignmentNode,
@@ -90,7 +92,13 @@ function buildLbPolicy(node: ConfigNode): { lbPolicy: LbPolicy; choiceCount: num
   return { lbPolicy, choiceCount: leastRequest?.number('choice_count', 2) ?? 2 };
 }
 
-function buildDiscoveryType(node: ConfigNode): { type: DiscoveryType; edsServiceName: string | undefined } {
+interface DiscoverySettings {
+  readonly type: DiscoveryType;
+  readonly edsServiceName: string | undefined;
+  readonly edsConfig: ConfigSourceConfig | undefined;
+}
+
+function buildDiscoveryType(node: ConfigNode): DiscoverySettings {
   const type = node.enumName('type', 'STATIC') as DiscoveryType;
   if (!supportedTypes.includes(type))
     throw node.error(
@@ -105,7 +113,7 @@ function buildDiscoveryType(node: ConfigNode): { type: DiscoveryType; edsService
       'eds_cluster_config set in a non-EDS cluster',
       'eds_cluster_config',
     );
-  if (type !== 'EDS') return { type, edsServiceName: undefined };
+  if (type !== 'EDS') return { type, edsServiceName: undefined, edsConfig: undefined };
   if (eds === undefined) {
     throw node.error(
       ErrorCode.configInvalid,
@@ -113,8 +121,17 @@ function buildDiscoveryType(node: ConfigNode): { type: DiscoveryType; edsService
       'eds_cluster_config',
     );
   }
-  // eds_config says which server feeds the endpoints; it is used once Spillway has an xDS client.
-  eds.allowOnly(['service_name'], ['eds_config']);
+  eds.allowOnly(['service_name', 'eds_config']);
+  const source = eds.child('eds_config');
+  if (source === undefined) {
+    // EdsClusterImpl subscribes with eds_config; an unset one has no specifier.
+    throw eds.error(
+      ErrorCode.configInvalid,
+      'Missing config source specifier in envoy::config::core::v3::ConfigSource',
+      'eds_config',
+    );
+  }
+  const edsConfig = buildConfigSource(source);
   if (node.has('load_assignment')) {
     throw node.error(
       ErrorCode.configUnsupported,
@@ -122,7 +139,7 @@ function buildDiscoveryType(node: ConfigNode): { type: DiscoveryType; edsService
       'load_assignment',
     );
   }
-  return { type, edsServiceName: eds.string('service_name') || node.string('name') };
+  return { type, edsServiceName: eds.string('service_name') || node.string('name'), edsConfig };
 }
 
 /**
@@ -159,7 +176,7 @@ export function buildClusterNode(node: ConfigNode): ClusterConfig {
     ['respect_dns_ttl', 'cleanup_interval', 'wait_for_warm_on_init'],
   );
   const name = node.string('name');
-  const { type, edsServiceName } = buildDiscoveryType(node);
+  const { type, edsServiceName, edsConfig } = buildDiscoveryType(node);
   const { lbPolicy, choiceCount } = buildLbPolicy(node);
   const common = node.child('common_lb_config');
   common?.allowOnly(['healthy_panic_threshold', 'locality_weighted_lb_config'], ['update_merge_window']);
@@ -200,6 +217,7 @@ export function buildClusterNode(node: ConfigNode): ClusterConfig {
     statName: node.string('alt_stat_name').replace(/;$/, '') || name,
     type,
     edsServiceName,
+    edsConfig,
     connectTimeoutMs: node.durationMs('connect_timeout', 5000),
     lbPolicy,
     leastRequestChoiceCount: choiceCount,

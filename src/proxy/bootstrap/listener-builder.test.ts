@@ -67,6 +67,7 @@ test('an RDS listener keeps the route name and gets the HTTP connection manager 
       serverHeaderTransformation: 'OVERWRITE',
       routeConfig: undefined,
       rdsRouteConfigName: 'routes',
+      rdsConfigSource: { initialFetchTimeoutMs: 15000 },
       httpFilters: [{ kind: 'router', name: 'envoy.filters.http.router' }],
       accessLogs: [],
       generateRequestId: true,

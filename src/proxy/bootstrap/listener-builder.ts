@@ -9,6 +9,7 @@ import type { HttpFilterConfig } from '../config/filter-config.js';
 import type { HttpConnectionManagerConfig, ListenerConfig } from '../config/listener-config.js';
 import { buildAccessLog } from './access-log-builder.js';
 import { ConfigNode } from './config-node.js';
+import { buildConfigSource } from './config-source-builder.js';
 import { buildFaultConfig, faultFilterType } from './fault-config-builder.js';
 import { buildRouteConfigurationNode, type RouteBuildOptions } from './route-config-builder.js';
 import { buildSocketAddress } from './socket-address-builder.js';
@@ -139,9 +140,10 @@ function buildHttpConnectionManager(
   const http2 = node.child('http2_protocol_options');
   http2?.allowOnly(['max_concurrent_streams']);
   const rds = node.child('rds');
-  // The RDS config_source is where routes will come from once Spillway has an xDS client; only the
-  // name is needed to match the RouteConfiguration when it arrives.
-  rds?.allowOnly(['route_config_name'], ['config_source']);
+  rds?.allowOnly(['route_config_name', 'config_source']);
+  const rdsSource = rds?.child('config_source');
+  if (rds !== undefined && rdsSource === undefined)
+    throw rds.error(ErrorCode.configInvalid, 'value is required', 'config_source');
   const routeConfig = node.child('route_config');
   return {
     statPrefix: node.string('stat_prefix'),
@@ -153,6 +155,7 @@ function buildHttpConnectionManager(
         ? undefined
         : buildRouteConfigurationNode(routeConfig, { ...options, validateClustersByDefault: true }),
     rdsRouteConfigName: rds?.string('route_config_name'),
+    rdsConfigSource: rdsSource === undefined ? undefined : buildConfigSource(rdsSource),
     httpFilters,
     accessLogs: node.children('access_log').map(buildAccessLog),
     generateRequestId: node.boolean('generate_request_id', true),

@@ -5,6 +5,7 @@
  */
 import type { Locality } from '../../core/locality.js';
 import type { EdsHealthStatus } from '../upstream/host.js';
+import type { ConfigSourceConfig } from './config-source.js';
 
 export interface SocketAddress {
   /** An IP literal, or a hostname for STRICT_DNS/LOGICAL_DNS clusters. */
@@ -89,6 +90,8 @@ export interface ClusterConfig {
   readonly type: DiscoveryType;
   /** For EDS clusters: `eds_cluster_config.service_name` or the cluster name. */
   readonly edsServiceName: string | undefined;
+  /** For EDS clusters: `eds_cluster_config.eds_config` (always `ads: {}`). */
+  readonly edsConfig: ConfigSourceConfig | undefined;
   /** `connect_timeout`, default 5 s. */
   readonly connectTimeoutMs: number;
   readonly lbPolicy: LbPolicy;

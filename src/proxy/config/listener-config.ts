@@ -2,6 +2,7 @@
  * Validated listener configuration: one address, one HTTP connection manager (the only network filter
  * we support so far).
  */
+import type { ConfigSourceConfig } from './config-source.js';
 import type { SocketAddress } from './cluster-config.js';
 import type { AccessLogConfig, HttpFilterConfig } from './filter-config.js';
 import type { RouteConfiguration } from './route-config.js';
@@ -16,6 +17,8 @@ export interface HttpConnectionManagerConfig {
   /** Inline `route_config`, or the RDS name to wait for (dynamic). */
   readonly routeConfig: RouteConfiguration | undefined;
   readonly rdsRouteConfigName: string | undefined;
+  /** `rds.config_source` (always `ads: {}`), set with `rdsRouteConfigName`. */
+  readonly rdsConfigSource: ConfigSourceConfig | undefined;
   /** In order; the router is last. */
   readonly httpFilters: readonly HttpFilterConfig[];
   readonly accessLogs: readonly AccessLogConfig[];

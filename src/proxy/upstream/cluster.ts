@@ -44,6 +44,8 @@ export class Cluster {
   readonly highPriorityResources: ResourceManager;
   /** EDS clusters start without endpoints until an assignment arrives. */
   isInitialized = false;
+  /** The cluster came from CDS (admin `/clusters` `added_via_api`). */
+  addedViaApi = false;
   private cfg: ClusterConfig;
   private loadBalancer: ClusterLoadBalancer;
   private detector: OutlierDetector | undefined;

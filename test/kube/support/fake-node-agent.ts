@@ -8,6 +8,8 @@ import { CoreV1Api, KubeConfig, type V1Pod, type V1PodStatus } from '@kubernetes
 export interface FakeNodeAgent {
   /** `namespace/name` of each Pod the agent marked ready -> the pod IP it gave it */
   readonly marked: ReadonlyMap<string, string>;
+  /** Stops marking this pod ready (a test takes over its status, e.g. to make it unready). */
+  leaveAlone(namespace: string, name: string): void;
   /** The last error of a status write or list, for timeout messages (a 409 is retried). */
   lastError(): string | undefined;
   stop(): Promise<void>;
@@ -45,17 +47,19 @@ function runningStatus(pod: V1Pod, ip: string, now: Date): V1PodStatus {
 
 /**
  * Polls the cluster's pods every `intervalMs` and marks each bound, not yet ready pod as running and
- * ready. Pod IPs are 127.0.`ipOctet`.1, .2, ... in the order the agent sees the pods.
+ * ready. Pod IPs are 127.0.`ipOctet`.1, .2, ... (or `ipPrefix`.1, .2, ...) in the order the agent
+ * sees the pods.
  */
 export function startFakeNodeAgent(
   kubeconfigPath: string,
-  options: { ipOctet?: number; intervalMs?: number } = {},
+  options: { ipOctet?: number; ipPrefix?: string; intervalMs?: number } = {},
 ): FakeNodeAgent {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath);
   const core = kc.makeApiClient(CoreV1Api);
   const marked = new Map<string, string>();
-  const ipOctet = options.ipOctet ?? 1;
+  const ipPrefix = options.ipPrefix ?? `127.0.${options.ipOctet ?? 1}`;
+  const leftAlone = new Set<string>();
   const intervalMs = options.intervalMs ?? 25;
   let nextHost = 1;
   let stopped = false;
@@ -69,8 +73,8 @@ export function startFakeNodeAgent(
       const namespace = pod.metadata?.namespace;
       if (name === undefined || namespace === undefined) continue;
       if (pod.spec?.nodeName === undefined || pod.metadata?.deletionTimestamp !== undefined) continue;
-      if (isReady(pod)) continue;
-      const ip = marked.get(`${namespace}/${name}`) ?? `127.0.${ipOctet}.${nextHost++}`;
+      if (isReady(pod) || leftAlone.has(`${namespace}/${name}`)) continue;
+      const ip = marked.get(`${namespace}/${name}`) ?? `${ipPrefix}.${nextHost++}`;
       try {
         await core.replaceNamespacedPodStatus({
           name,
@@ -101,6 +105,7 @@ export function startFakeNodeAgent(
 
   return {
     marked,
+    leaveAlone: (namespace, name) => void leftAlone.add(`${namespace}/${name}`),
     lastError: () => lastError,
     async stop() {
       stopped = true;

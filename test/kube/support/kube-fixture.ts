@@ -34,6 +34,8 @@ export async function startTestCluster(
     address?: string;
     runControllers?: boolean;
     historyLimit?: number;
+    /** False: the API server checks Istio kinds against their CRD only (no istiod webhook). */
+    isIstioWebhookEnabled?: boolean;
     admission?: readonly MutatingAdmission[];
   } = {},
 ): Promise<TestCluster> {
@@ -51,6 +53,9 @@ export async function startTestCluster(
       runControllers: options.runControllers ?? false,
       bookmarkIntervalMs: 200,
       ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
+      ...(options.isIstioWebhookEnabled !== undefined
+        ? { isIstioWebhookEnabled: options.isIstioWebhookEnabled }
+        : {}),
       ...(options.admission !== undefined ? { admission: options.admission } : {}),
     });
   const cluster: TestCluster = {

@@ -13,7 +13,7 @@ import {
   recordAt,
   stringAt,
   stringMapAt,
-} from '../validation/json-shape.js';
+} from '../../../core/json-shape.js';
 import type { Printer } from './columns.js';
 import { ageColumn, column, nameColumn } from './columns.js';
 import { podPrinter } from './pod-printer.js';

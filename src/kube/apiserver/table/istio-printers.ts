@@ -5,7 +5,7 @@
  * `string` columns print the JSONPath result (lists as JSON, e.g. `["mocka"]`), `date` columns
  * print the age, a missing value is a null cell. CRDs without printer columns get Name and Age.
  */
-import { isRecord } from '../validation/json-shape.js';
+import { isRecord } from '../../../core/json-shape.js';
 import type { ColumnDefinition, Printer } from './columns.js';
 import { column, nameColumn } from './columns.js';
 import { timestampSince } from './human-duration.js';

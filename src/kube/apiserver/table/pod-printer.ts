@@ -3,7 +3,7 @@
  * `printPod`): READY counts ready running containers, STATUS is the most telling container state,
  * RESTARTS adds how long ago the last restart was.
  */
-import { arrayAt, boolAt, numberAt, recordAt, stringAt } from '../validation/json-shape.js';
+import { arrayAt, boolAt, numberAt, recordAt, stringAt } from '../../../core/json-shape.js';
 import { ageOf, nameOf, orNone } from './printer-cells.js';
 import type { Printer } from './columns.js';
 import { ageColumn, column, nameColumn } from './columns.js';

@@ -1,5 +1,5 @@
 /** Cell values every printer shares: NAME, AGE and the `<none>` placeholder. */
-import { stringAt } from '../validation/json-shape.js';
+import { stringAt } from '../../../core/json-shape.js';
 import { timestampSince } from './human-duration.js';
 
 export type Obj = Record<string, unknown>;

@@ -2,10 +2,10 @@
  * Deployment and ReplicaSet checks of `k8s.io/kubernetes/pkg/apis/apps/validation/validation.go`
  * (`ValidateDeploymentSpec`, `ValidateReplicaSetSpec`, `ValidatePodTemplateSpecForReplicaSet`).
  */
-import type { FieldError } from './field-error.js';
-import { FieldPath, invalid, notSupported, required } from './field-error.js';
-import { GoLiteral } from './go-value.js';
-import { isRecord, numberAt, recordAt, stringAt, stringMapAt } from './json-shape.js';
+import type { FieldError } from '../../../istio/validation/field-error.js';
+import { FieldPath, invalid, notSupported, required } from '../../../istio/validation/field-error.js';
+import { GoLiteral } from '../../../istio/validation/go-value.js';
+import { isRecord, numberAt, recordAt, stringAt, stringMapAt } from '../../../core/json-shape.js';
 import {
   goLabelSelector,
   isEmptySelector,

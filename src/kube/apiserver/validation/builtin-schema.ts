@@ -7,7 +7,7 @@
  * of type int32`).
  */
 import * as models from '@kubernetes/client-node/dist/gen/models/all.js';
-import { isRecord } from './json-shape.js';
+import { isRecord } from '../../../core/json-shape.js';
 
 interface Attribute {
   readonly baseName: string;

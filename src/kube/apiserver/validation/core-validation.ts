@@ -5,9 +5,16 @@
  * `pkg/apis/discovery/validation/validation.go` (`ValidateEndpointSlice`).
  */
 import { isIP } from 'node:net';
-import type { FieldError } from './field-error.js';
-import { FieldPath, duplicate, forbidden, invalid, notSupported, required } from './field-error.js';
-import { arrayAt, isRecord, numberAt, recordAt, stringAt } from './json-shape.js';
+import type { FieldError } from '../../../istio/validation/field-error.js';
+import {
+  FieldPath,
+  duplicate,
+  forbidden,
+  invalid,
+  notSupported,
+  required,
+} from '../../../istio/validation/field-error.js';
+import { arrayAt, isRecord, numberAt, recordAt, stringAt } from '../../../core/json-shape.js';
 import { validateLabels } from './object-meta-validation.js';
 import { isConfigMapKey, isDns1123Label, isValidPortName, isValidPortNum } from './name-rules.js';
 import { protocols, validatePodSpec } from './pod-spec-validation.js';

@@ -80,6 +80,20 @@ describe('validateObject', () => {
     ]);
   });
 
+  it('without the Istio webhook accepts what only the webhook refuses, and still applies the CRD rules', () => {
+    const resource = resourceForKind('networking.istio.io/v1', 'DestinationRule');
+    assert.ok(resource);
+    const webhookOnly = destinationRule({ consecutiveLocalOriginFailures: 1 }, 'networking.istio.io/v1');
+    const crdRule = destinationRule({ interval: '30' }, 'networking.istio.io/v1');
+    const off = { isIstioWebhookEnabled: false };
+    assert.deepEqual(validateObject(resource, 'v1', webhookOnly, 'Strict', off).causes, []);
+    assert.equal(validateObject(resource, 'v1', webhookOnly, 'Strict').causes.length, 1);
+    assert.deepEqual(
+      validateObject(resource, 'v1', crdRule, 'Strict', off).causes.map((c) => c.field),
+      ['spec.trafficPolicy.outlierDetection.interval'],
+    );
+  });
+
   it('refuses a maxEjectionPercent over 100 with Istio message', () => {
     assert.deepEqual(causes(destinationRule({ maxEjectionPercent: 150 }, 'networking.istio.io/v1')), [
       {

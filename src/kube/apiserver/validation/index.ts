@@ -1,6 +1,7 @@
 /**
  * Object validation of the lab API server: what kube-apiserver's decoder, its registry strategies
- * (`pkg/apis/<group>/validation`) and Istio's CRD schemas plus validating webhook would refuse.
+ * (`pkg/apis/<group>/validation`) and Istio's CRD schemas plus validating webhook would refuse. The
+ * Istio checks live in `src/istio/validation/`, shared with the control plane's config store.
  *
  * Outcomes, as on a real cluster:
  * - a value of the wrong JSON type in a built-in kind is a decoding error: `KubeApiError` 400
@@ -23,10 +24,10 @@ import {
   validatePod,
   validateService,
 } from './core-validation.js';
-import type { FieldError } from './field-error.js';
-import { toStatusCause } from './field-error.js';
-import { checkIstioSchema } from './istio-schema.js';
-import { validateIstioSemantics } from './istio-validation.js';
+import type { FieldError } from '../../../istio/validation/field-error.js';
+import { toStatusCause } from '../../../istio/validation/field-error.js';
+import { checkIstioSchema } from '../../../istio/validation/istio-schema.js';
+import { validateIstioSemantics } from '../../../istio/validation/istio-validation.js';
 import type { NameRule } from './object-meta-validation.js';
 import { nameRule, validateObjectMeta } from './object-meta-validation.js';
 import { isDns1035Label, isDns1123Label, isDns1123Subdomain } from './name-rules.js';
@@ -47,6 +48,14 @@ const nameRules: Record<string, NameRule> = {
 };
 const subdomainName = nameRule(isDns1123Subdomain);
 
+export interface ValidationOptions {
+  /**
+   * False models a cluster without istiod's validating webhook: Istio kinds are then checked only
+   * against their CRD (schema and CEL rules), as kube-apiserver alone would. Default true.
+   */
+  readonly isIstioWebhookEnabled?: boolean;
+}
+
 /**
  * Validates an object of `resource` at API `version` as Kubernetes (built-ins) or Istio's webhook would.
  * Throws `KubeApiError` 400 for what kube-apiserver refuses while decoding (wrong JSON types;
@@ -57,6 +66,7 @@ export function validateObject(
   version: string,
   object: KubeObject,
   fieldValidation: FieldValidation,
+  options: ValidationOptions = {},
 ): ValidationResult {
   const errors: FieldError[] = [];
   let unknownFields: string[];
@@ -84,11 +94,11 @@ export function validateObject(
     ...validateObjectMeta(object.metadata, resource.namespaced, nameRules[resource.kind] ?? subdomainName),
   );
   // Istio's webhook only sees objects that passed the CRD schema.
-  if (errors.length === 0 || resource.isBuiltin) errors.push(...validateKind(resource, object));
+  if (errors.length === 0 || resource.isBuiltin) errors.push(...validateKind(resource, object, options));
   return { causes: errors.map(toStatusCause), warnings };
 }
 
-function validateKind(resource: ResourceType, object: KubeObject): FieldError[] {
+function validateKind(resource: ResourceType, object: KubeObject, options: ValidationOptions): FieldError[] {
   switch (resource.kind) {
     case 'Pod':
       return validatePod(object);
@@ -107,7 +117,9 @@ function validateKind(resource: ResourceType, object: KubeObject): FieldError[] 
     case 'ReplicaSet':
       return validateReplicaSetSpec(object['spec']);
     default:
-      return resource.isBuiltin ? [] : validateIstioSemantics(object);
+      return resource.isBuiltin
+        ? []
+        : validateIstioSemantics(object, { isWebhookEnabled: options.isIstioWebhookEnabled ?? true });
   }
 }
 

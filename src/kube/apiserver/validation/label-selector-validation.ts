@@ -2,10 +2,10 @@
  * `metav1.LabelSelector` checks (`apimachinery/pkg/apis/meta/v1/validation.ValidateLabelSelector`)
  * and selector matching (`metav1.LabelSelectorAsSelector`).
  */
-import type { FieldError, FieldPath } from './field-error.js';
-import { forbidden, invalid, required } from './field-error.js';
-import { GoLiteral, goQuote } from './go-value.js';
-import { arrayAt, isRecord, recordAt, stringAt, stringMapAt } from './json-shape.js';
+import type { FieldError, FieldPath } from '../../../istio/validation/field-error.js';
+import { forbidden, invalid, required } from '../../../istio/validation/field-error.js';
+import { GoLiteral, goQuote } from '../../../istio/validation/go-value.js';
+import { arrayAt, isRecord, recordAt, stringAt, stringMapAt } from '../../../core/json-shape.js';
 import { validateLabels } from './object-meta-validation.js';
 import { isQualifiedName } from './name-rules.js';
 

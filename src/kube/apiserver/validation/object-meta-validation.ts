@@ -2,9 +2,9 @@
  * `metadata` checks of `k8s.io/apimachinery/pkg/api/validation/objectmeta.go` and the label
  * checks of `apimachinery/pkg/apis/meta/v1/validation`.
  */
-import type { FieldError } from './field-error.js';
-import { FieldPath, forbidden, invalid, required } from './field-error.js';
-import { isRecord, recordAt, stringAt } from './json-shape.js';
+import type { FieldError } from '../../../istio/validation/field-error.js';
+import { FieldPath, forbidden, invalid, required } from '../../../istio/validation/field-error.js';
+import { isRecord, recordAt, stringAt } from '../../../core/json-shape.js';
 import { isDns1123Label, isLabelValue, isQualifiedName } from './name-rules.js';
 
 /** A name rule (`ValidateNameFunc`): `isPrefix` is true for `generateName`. */

@@ -5,9 +5,15 @@
  * server defaults (restartPolicy, dnsPolicy, protocol, imagePullPolicy) are checked only when set,
  * because validation here may run before defaulting.
  */
-import type { FieldError, FieldPath } from './field-error.js';
-import { duplicate, forbidden, invalid, notSupported, required } from './field-error.js';
-import { arrayAt, has, isRecord, numberAt, recordAt, stringAt } from './json-shape.js';
+import type { FieldError, FieldPath } from '../../../istio/validation/field-error.js';
+import {
+  duplicate,
+  forbidden,
+  invalid,
+  notSupported,
+  required,
+} from '../../../istio/validation/field-error.js';
+import { arrayAt, has, isRecord, numberAt, recordAt, stringAt } from '../../../core/json-shape.js';
 import { validateLabels } from './object-meta-validation.js';
 import {
   isDns1123Label,
