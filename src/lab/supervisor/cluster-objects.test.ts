@@ -31,6 +31,7 @@ describe('the objects the lab creates', () => {
           'kubernetes.io/os': 'linux',
           'topology.kubernetes.io/region': 'cn-hangzhou',
           'topology.kubernetes.io/zone': 'cn-hangzhou-k',
+          'topology.istio.io/network': 'network-1',
           'lab.spillway.io/cluster': 'cluster-1',
         },
       },
@@ -76,7 +77,7 @@ describe('the objects the lab creates', () => {
       deployment.spec.template.spec.containers.map((c) => [c.name, c.image]),
       [['istio-proxy', 'spillway/proxyv2']],
     );
-    const service = gatewayService(cluster1) as unknown as {
+    const service = gatewayService() as unknown as {
       spec: { type: string; ports: Array<{ port: number; targetPort: number }> };
     };
     assert.equal(service.spec.type, 'LoadBalancer');

@@ -46,6 +46,8 @@ export function nodeObject(node: NodePlan): KubeManifest {
         'kubernetes.io/os': 'linux',
         [regionLabel]: node.region,
         [zoneLabel]: node.zone,
+        // Where the node agent takes its proxies' NETWORK from when not told (Istio's network label).
+        [networkLabel]: node.network,
         [labClusterLabel]: node.cluster,
       },
     },
@@ -159,8 +161,12 @@ export function gatewayDeployment(cluster: ClusterPlan, zone: string): KubeManif
   };
 }
 
-/** Service istio-ingressgateway: the NLB's port -> targetPort 8080 on the gateway pods. */
-export function gatewayService(cluster: ClusterPlan): KubeManifest {
+/**
+ * Service istio-ingressgateway: port 80 -> targetPort 8080, as Istio's. Its port is what a Gateway's
+ * `port.number` is matched against (Istio builds the gateway listener on the matching targetPort),
+ * so it stays 80 whatever the NLB's own port (the topology's ingressPort, only a frontend).
+ */
+export function gatewayService(): KubeManifest {
   return {
     apiVersion: 'v1',
     kind: 'Service',
@@ -173,7 +179,7 @@ export function gatewayService(cluster: ClusterPlan): KubeManifest {
       type: 'LoadBalancer',
       selector: { app: 'istio-ingressgateway', istio: 'ingressgateway' },
       ports: [
-        { name: 'http2', port: cluster.ingress.port, targetPort: gatewayTargetPort, protocol: 'TCP' },
+        { name: 'http2', port: 80, targetPort: gatewayTargetPort, protocol: 'TCP' },
         { name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' },
       ],
     },
@@ -192,6 +198,6 @@ export function istioSystemObjects(plan: LabPlan, cluster: ClusterPlan): KubeMan
     istioSystemNamespace(cluster),
     ...(istiod !== undefined ? [istiod] : []),
     ...cluster.zones.map((zone) => gatewayDeployment(cluster, zone)),
-    gatewayService(cluster),
+    gatewayService(),
   ];
 }

@@ -128,7 +128,7 @@ export class ClusterSetup {
   async applyIstioSystem(): Promise<void> {
     for (const manifest of istioSystemObjects(this.plan, this.cluster))
       await this.client.apply(manifest, fieldManager);
-    const service = gatewayService(this.cluster);
+    const service = gatewayService();
     const path = objectPath('v1', 'Service', service.metadata.name, service.metadata.namespace);
     await this.writeStatus(path, () => gatewayServiceStatus(this.cluster));
   }

@@ -66,7 +66,8 @@ interface MeshRuntime {
   reason?: string;
 }
 
-const processKinds: readonly ProcessKind[] = ['control-plane', 'node-agent', 'apiserver'];
+// Pods (and their proxies) first, so that no proxy sees its control plane vanish; API servers last.
+const processKinds: readonly ProcessKind[] = ['node-agent', 'control-plane', 'apiserver'];
 
 export class LabSupervisor {
   private phase: LabPhase = 'starting';
@@ -410,7 +411,7 @@ export class LabSupervisor {
     );
   }
 
-  /** Stops everything (control planes, then node agents, then API servers) and releases the lock. */
+  /** Stops everything (node agents, then control planes, then API servers) and releases the lock. */
   stop(finalPhase: LabPhase = 'stopped'): Promise<void> {
     this.stopping ??= (async () => {
       this.isStopping = true;

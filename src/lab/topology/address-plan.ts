@@ -26,6 +26,8 @@ export interface NodePlan {
   readonly cluster: string;
   readonly region: string;
   readonly zone: string;
+  /** The cluster's Istio network. */
+  readonly network: string;
   /** k: the node's position in its cluster (1-based), the third octet of its addresses. */
   readonly index: number;
   readonly address: string;
@@ -83,6 +85,7 @@ export function planLab(topology: LabTopology): LabPlan {
           cluster: c.name,
           region: c.region,
           zone,
+          network: c.network,
           index,
           address: `${net}.${index}.1`,
           podCIDR: `${net}.${index}.0/24`,

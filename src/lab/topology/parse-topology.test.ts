@@ -178,11 +178,6 @@ describe('every mistake names the file, the field path and the reason', () => {
       error: /spec\.clusters\[0\]\.ingressPort: 70000 is out of range 1\.\.65535/,
     },
     {
-      name: 'ingress port on the status port',
-      change: (d) => (item(d, 'clusters')['ingressPort'] = 15021),
-      error: /spec\.clusters\[0\]\.ingressPort: 15021 is the gateway Service's status port/,
-    },
-    {
       name: 'ingress port as text',
       change: (d) => (item(d, 'clusters')['ingressPort'] = '80'),
       error: /spec\.clusters\[0\]\.ingressPort: expected an integer, got string "80"/,

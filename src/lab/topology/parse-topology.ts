@@ -24,8 +24,6 @@ type Json = Record<string, unknown>;
 /** DNS-1123 label: node names are built from cluster and zone names, so both must be labels. */
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A Kubernetes label value (the network is a label value on pods and namespaces). */
-/** Istio's ingressgateway Service also exposes 15021 (status-port), so the ingress port must differ. */
-const gatewayStatusPort = 15021;
 const labelValue = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 class TopologyReader {
@@ -195,12 +193,6 @@ function readClusters(
       );
     }
     const ingressPort = r.integer(o['ingressPort'], `${path}.ingressPort`, 1, 65535, defaultIngressPort);
-    if (ingressPort === gatewayStatusPort) {
-      throw r.fail(
-        `${path}.ingressPort`,
-        `${gatewayStatusPort} is the gateway Service's status port; pick another`,
-      );
-    }
     return {
       name,
       region: region.name,
