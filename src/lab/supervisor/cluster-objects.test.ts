@@ -87,6 +87,36 @@ describe('the objects the lab creates', () => {
     });
   });
 
+  test("the gateway Service keeps Istio's port 80 -> 8080 when the NLB listens elsewhere", () => {
+    // A Gateway's port.number (80 in the seed) is matched against the Service port; the NLB port
+    // is only a frontend, so it must not leak into the Service.
+    const p = planLab(
+      topologyFromJson({
+        apiVersion: 'spillway.io/v1alpha1',
+        kind: 'LabTopology',
+        spec: {
+          regions: [{ name: 'r', zones: ['z'] }],
+          clusters: [{ name: 'c', region: 'r', ingressPort: 8080 }],
+        },
+      }),
+    );
+    const c = p.clusters[0];
+    assert.ok(c !== undefined);
+    const service = istioSystemObjects(p, c).find(
+      (o) => o.metadata.name === 'istio-ingressgateway',
+    ) as unknown as {
+      spec: { ports: Array<{ name: string; port: number; targetPort: number }> };
+    };
+    assert.deepEqual(
+      service.spec.ports.map((x) => [x.name, x.port, x.targetPort]),
+      [
+        ['http2', 80, 8080],
+        ['status-port', 15021, 15021],
+      ],
+    );
+    assert.equal(c.ingress.port, 8080);
+  });
+
   test('a cluster no mesh is configured from has no istiod Service', () => {
     const p = planLab(
       topologyFromJson({
