@@ -85,8 +85,15 @@ export function formatLabStatus(report: LabStatusReport): string {
     `kubeconfig: ${report.kubeconfig}`,
     '',
     table([
-      ['CLUSTER', 'REGION', 'NETWORK', 'API SERVER', 'INGRESS'],
-      ...report.clusters.map((c) => [c.name, c.region, c.network, c.apiServer, c.ingress]),
+      ['CLUSTER', 'REGION', 'NETWORK', 'API SERVER', 'INGRESS', 'GATEWAY PODS'],
+      ...report.clusters.map((c) => [
+        c.name,
+        c.region,
+        c.network,
+        c.apiServer,
+        c.ingress,
+        c.ingressTargets.length === 0 ? '-' : c.ingressTargets.join(','),
+      ]),
     ]),
     '',
     table([

@@ -129,6 +129,18 @@ describe('spillway lab (stand-in node agent and control plane)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  test('lab --help lists up, down, status and env; lab up --help its flags', async () => {
+    const help = await lab(['--help']);
+    for (const word of ['up', 'down', 'status', 'env'])
+      assert.match(help.stdout, new RegExp(`^\\s+${word}\\b`, 'm'));
+    const upHelp = spawnSpillway(['lab', 'up', '--help'], env);
+    running.push(upHelp);
+    assert.equal(await upHelp.exited, 0);
+    for (const flag of ['--file', '--detach', '--state-dir', '--timeout'])
+      assert.ok(upHelp.stdout().includes(flag), flag);
+    assert.ok(!upHelp.stdout().includes('--supervise'), 'the internal flag stays hidden');
+  });
+
   test('a topology with a mistake is refused before anything starts, naming file and field path', async () => {
     const bad = join(dir, 'bad.yaml');
     await writeFile(
@@ -294,6 +306,26 @@ describe('spillway lab (stand-in node agent and control plane)', () => {
       'jsonpath={.status.loadBalancer.ingress[0].ip}',
     ]);
     assert.equal(service.stdout, '127.91.0.10');
+  });
+
+  test('a lab process that dies while the lab runs is restarted', async () => {
+    const name = 'cluster-1/node-agent/cluster-1-cn-hangzhou-k-1';
+    const before = (await recorded()).processes.find((p) => p.name === name);
+    assert.ok(before !== undefined);
+    process.kill(before.pid, 'SIGKILL');
+    const restarted = await waitFor(
+      'the node agent to be restarted',
+      async () => {
+        const p = (await recorded()).processes.find((x) => x.name === name) as
+          { pid: number; restarts: number; phase: string } | undefined;
+        return p !== undefined && p.restarts === 1 && p.phase === 'running' && p.pid !== before.pid
+          ? p
+          : undefined;
+      },
+      { timeoutMs: 15_000 },
+    );
+    assert.ok(isAlive(restarted.pid));
+    assert.equal(isAlive(before.pid), false);
   });
 
   test('lab up while the lab runs says so and exits 1', async () => {

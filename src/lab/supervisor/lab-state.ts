@@ -44,6 +44,8 @@ export interface ClusterState {
   readonly apiServer: string;
   /** `<ip>:<port>` of the network load balancer. */
   readonly ingress: string;
+  /** The Ready gateway pods the load balancer sends to (`<podIP>:8080`), as last seen. */
+  readonly ingressTargets?: readonly string[];
   readonly dataDir: string;
   readonly nodes: readonly NodeState[];
 }

@@ -27,6 +27,8 @@ export interface LabStatusReport {
     readonly region: string;
     readonly network: string;
     readonly ingress: string;
+    /** Gateway pods behind the ingress load balancer (empty when the lab does not run). */
+    readonly ingressTargets: readonly string[];
     readonly apiServer: string;
     readonly context: string;
     readonly nodes: ReadonlyArray<{
@@ -108,6 +110,7 @@ export async function labStatus(stateDir: string): Promise<LabStatusReport> {
         region: c.region,
         network: c.network,
         ingress: c.ingress,
+        ingressTargets: isQueried ? [...(c.ingressTargets ?? [])] : [],
         apiServer: c.apiServer,
         context: c.name,
         nodes: c.nodes.map((n) => ({

@@ -138,6 +138,7 @@ export class LabSupervisor {
       zones: c.plan.zones,
       apiServer: `https://${formatHostPort(c.plan.apiServer)}`,
       ingress: formatHostPort(c.plan.ingress),
+      ingressTargets: c.targets.map(formatHostPort),
       dataDir: c.dataDir,
       nodes: c.plan.nodes.map((n) => ({
         name: n.name,
@@ -295,6 +296,7 @@ export class LabSupervisor {
       (targets) => {
         c.targets = targets;
         c.nlb.setTargets(targets);
+        this.save();
         this.options.log.info({ cluster: name, targets: targets.map(formatHostPort) }, 'nlb targets');
       },
       this.options.log,
