@@ -37,6 +37,8 @@ export class SupervisedProcess {
   private startTicks: number | undefined;
   private exitCode: number | null | undefined;
   private signal: string | null | undefined;
+  /** Set when the process could not be started at all (spawn error: no 'exit' follows). */
+  private spawnError: string | undefined;
   private restartTimer: Timer | undefined;
   /** While false, an exit is a failure to report, not something to restart (the lab is starting). */
   private isRestartAllowed = false;
@@ -55,7 +57,12 @@ export class SupervisedProcess {
 
   /** True while the current child has exited (and no restart has replaced it yet). */
   get hasExited(): boolean {
-    return this.child === undefined || this.child.exitCode !== null || this.child.signalCode !== null;
+    return (
+      this.child === undefined ||
+      this.spawnError !== undefined ||
+      this.child.exitCode !== null ||
+      this.child.signalCode !== null
+    );
   }
 
   /** From now on an unexpected exit is restarted with back-off instead of failing the start. */
@@ -80,10 +87,16 @@ export class SupervisedProcess {
     this.startedAtMs = this.options.clock.monotonicMs();
     this.exitCode = undefined;
     this.signal = undefined;
+    this.spawnError = undefined;
     this.phase = 'running';
     this.startTicks = child.pid === undefined ? undefined : processStartTicks(child.pid);
     child.on('error', (err) => {
       this.options.log.error({ process: this.name, err: err.message }, 'lab process could not start');
+      if (child.pid === undefined && child === this.child) {
+        this.spawnError = err.message;
+        this.phase = 'exited';
+        this.options.onChange();
+      }
     });
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
     this.options.onChange();
@@ -121,6 +134,9 @@ export class SupervisedProcess {
 
   /** Why it exited, with the end of its log, for a start failure message. */
   exitSummary(): string {
+    if (this.spawnError !== undefined) {
+      return `${this.name} could not be started (${this.options.command.command}: ${this.spawnError})`;
+    }
     const how = this.signal != null ? `signal ${this.signal}` : `exit code ${String(this.exitCode)}`;
     return `${this.name} exited (${how}); end of ${this.options.logFile}:\n${logTail(this.options.logFile)}`;
   }
