@@ -20,6 +20,13 @@ export function registerApiServerCommand(program: Command): void {
       '--write-kubeconfig <file>',
       'write a kubeconfig (server URL, CA, token) to this file once listening',
     )
+    .option(
+      '--sidecar-injection <policy>',
+      'inject Istio sidecars into new pods: off, namespace-label (istio-injection=enabled, as Istio), ' +
+        'or lab (also the default namespace unless it is labelled)',
+      'off',
+    )
+    .option('--sidecar-network <network>', 'ISTIO_META_NETWORK of injected sidecars (default: none)')
     .option('-l, --log-level <level>', 'log level: trace, debug, info, warn, error')
     .addHelpText(
       'after',
@@ -27,11 +34,15 @@ export function registerApiServerCommand(program: Command): void {
 Examples:
   spillway apiserver --data-dir /tmp/c1 --port 0 --write-kubeconfig /tmp/c1.kubeconfig
   KUBECONFIG=/tmp/c1.kubeconfig kubectl apply -f app.yaml
+  spillway apiserver --data-dir /tmp/c1 --cluster-name cluster-1 --sidecar-injection lab
 
 The server speaks HTTPS with a self-signed certificate kept in the data directory (kubectl sends
 bearer tokens only over TLS); the kubeconfig carries that certificate as its CA and the token, which
 is also kept there, so kubeconfigs stay valid across restarts. Every acknowledged write is on disk
 before the response: a kill -9 loses nothing. A damaged data file stops the start with an error.
+With --sidecar-injection, pods created in selected namespaces get an istio-proxy container (image
+spillway/proxyv2, ISTIO_META_CLUSTER_ID = --cluster-name), like Istio's injection webhook; the pod
+annotation or label sidecar.istio.io/inject: "false" opts out.
 Exit status: 0 after SIGTERM/SIGINT, 1 when the server cannot start.`,
     )
     .action(async (options: ApiServerCliOptions) => {

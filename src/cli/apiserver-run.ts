@@ -3,6 +3,11 @@
  * prints where it listens, and serves until SIGTERM/SIGINT.
  */
 import { createLogger, setLogLevel } from '../core/logger.js';
+import type { MutatingAdmission } from '../kube/apiserver/admission/mutating-admission.js';
+import {
+  sidecarInjectionPolicies,
+  sidecarInjectorAdmission,
+} from '../kube/apiserver/admission/sidecar-injector.js';
 import { startApiServer, type RunningApiServer } from '../kube/apiserver/start-api-server.js';
 import { reportFatal } from './report-fatal.js';
 
@@ -12,7 +17,25 @@ export interface ApiServerCliOptions {
   dataDir: string;
   clusterName: string;
   writeKubeconfig?: string;
+  sidecarInjection: string;
+  sidecarNetwork?: string;
   logLevel?: string;
+}
+
+/** The admission steps `--sidecar-injection` asks for, or an error text for a bad value. */
+function admissionFor(options: ApiServerCliOptions): MutatingAdmission[] | string {
+  if (options.sidecarInjection === 'off') return [];
+  const policy = sidecarInjectionPolicies.find((p) => p === options.sidecarInjection);
+  if (policy === undefined) {
+    return `--sidecar-injection must be off, ${sidecarInjectionPolicies.join(' or ')}, got '${options.sidecarInjection}'`;
+  }
+  return [
+    sidecarInjectorAdmission({
+      policy,
+      clusterId: options.clusterName,
+      ...(options.sidecarNetwork !== undefined ? { network: options.sidecarNetwork } : {}),
+    }),
+  ];
 }
 
 export async function runApiServer(options: ApiServerCliOptions): Promise<number> {
@@ -25,6 +48,11 @@ export async function runApiServer(options: ApiServerCliOptions): Promise<number
     );
     return 1;
   }
+  const admission = admissionFor(options);
+  if (typeof admission === 'string') {
+    process.stderr.write(`spillway apiserver: ${admission}\n`);
+    return 1;
+  }
   let server: RunningApiServer;
   try {
     server = await startApiServer({
@@ -32,6 +60,7 @@ export async function runApiServer(options: ApiServerCliOptions): Promise<number
       address: options.address,
       port,
       clusterName: options.clusterName,
+      admission,
       log,
       ...(options.writeKubeconfig !== undefined ? { kubeconfigPath: options.writeKubeconfig } : {}),
     });

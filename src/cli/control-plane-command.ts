@@ -41,6 +41,11 @@ export function registerControlPlaneCommand(program: Command): void {
       'bounded wait for a remote cluster before serving without it',
       '30000',
     )
+    .option(
+      '--inbound-retry-policy <true|false>',
+      "inbound routes retry requests reset before reaching the app (istiod's ENABLE_INBOUND_RETRY_POLICY)",
+      process.env['ENABLE_INBOUND_RETRY_POLICY'] ?? 'true',
+    )
     .option('-l, --log-level <level>', 'log level: trace, debug, info, warn, error')
     .addHelpText(
       'after',

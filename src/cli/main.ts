@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerApiServerCommand } from './apiserver-command.js';
 import { registerControlPlaneCommand } from './control-plane-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerLabCommand } from './lab-command.js';
 import { registerLabNodeAgentCommand } from './lab-node-agent-command.js';
 import { registerProxyCommand } from './proxy-command.js';
 
@@ -19,7 +20,6 @@ registerProxyCommand(program);
 registerDemoCommand(program);
 registerApiServerCommand(program);
 registerControlPlaneCommand(program);
-// The supervisor's `registerLabCommand(program)` returns this `lab` command once it is merged.
-registerLabNodeAgentCommand(program.command('lab').description('Run a multi-cluster mesh on this machine.'));
+registerLabNodeAgentCommand(registerLabCommand(program));
 
 await program.parseAsync(process.argv);

@@ -5,12 +5,15 @@
 import { SpillwayError } from '../core/errors.js';
 
 export function reportFatal(command: string, err: unknown): number {
-  const message =
-    err instanceof SpillwayError
-      ? `${err.message} [${err.code}]`
-      : err instanceof Error
-        ? err.message
-        : String(err);
-  process.stderr.write(`spillway ${command}: ${message}\n`);
+  process.stderr.write(`spillway ${command}: ${fatalMessage(err)}\n`);
   return 1;
+}
+
+/** The message with its stable code, as reportFatal prints it. */
+export function fatalMessage(err: unknown): string {
+  return err instanceof SpillwayError
+    ? `${err.message} [${err.code}]`
+    : err instanceof Error
+      ? err.message
+      : String(err);
 }

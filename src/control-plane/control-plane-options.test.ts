@@ -52,4 +52,13 @@ test('the local cluster and remotes must have distinct ids; defaults apply', () 
   assert.equal(options.debounceMs, 10);
   assert.throws(() => parseControlPlaneFlags({ ...base, remote: ['/k#x=cluster-1'] }), /given twice/);
   assert.throws(() => parseControlPlaneFlags({ ...base, debounceMs: 'soon' }), /--debounce-ms/);
+  assert.equal(options.enableInboundRetryPolicy, true);
+  assert.equal(
+    parseControlPlaneFlags({ ...base, inboundRetryPolicy: 'false' }).enableInboundRetryPolicy,
+    false,
+  );
+  assert.throws(
+    () => parseControlPlaneFlags({ ...base, inboundRetryPolicy: 'no' }),
+    /--inbound-retry-policy/,
+  );
 });

@@ -30,6 +30,8 @@ export interface ControlPlaneOptions {
   readonly trustDomain: string;
   /** Milliseconds to coalesce changes before recomputing proxies' configuration. */
   readonly debounceMs: number;
+  /** istiod's `ENABLE_INBOUND_RETRY_POLICY` (default true). */
+  readonly enableInboundRetryPolicy: boolean;
 }
 
 /** What the command line gives, as commander parses it. */
@@ -43,6 +45,8 @@ export interface ControlPlaneCliFlags {
   adminAddress: string;
   trustDomain: string;
   debounceMs?: string;
+  /** `true` / `false`; default: env ENABLE_INBOUND_RETRY_POLICY as istiod reads it, else true. */
+  inboundRetryPolicy?: string;
 }
 
 function flagError(flag: string, problem: string): ConfigError {
@@ -108,9 +112,14 @@ export function parseControlPlaneFlags(flags: ControlPlaneCliFlags): ControlPlan
   if (flags.trustDomain === '' || /\s/.test(flags.trustDomain)) {
     throw flagError('--trust-domain', `invalid trust domain '${flags.trustDomain}'`);
   }
+  const inboundText = flags.inboundRetryPolicy ?? 'true';
+  if (inboundText !== 'true' && inboundText !== 'false') {
+    throw flagError('--inbound-retry-policy', `expected true or false, got '${inboundText}'`);
+  }
   return {
     local,
     remotes,
+    enableInboundRetryPolicy: inboundText === 'true',
     xdsAddress: parseHostPort('--xds-address', flags.xdsAddress),
     adminAddress: parseHostPort('--admin-address', flags.adminAddress),
     trustDomain: flags.trustDomain,

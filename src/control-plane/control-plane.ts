@@ -71,7 +71,11 @@ export class ControlPlane {
   ) {
     this.clock = deps.clock ?? new SystemClock();
     this.log = deps.log ?? createLogger('control-plane');
-    this.mesh = { ...defaultMeshConfig, trustDomain: options.trustDomain };
+    this.mesh = {
+      ...defaultMeshConfig,
+      trustDomain: options.trustDomain,
+      enableInboundRetryPolicy: options.enableInboundRetryPolicy,
+    };
     this.discovery = new MeshDiscovery({
       local: options.local,
       remotes: options.remotes,

@@ -68,6 +68,10 @@ export const ErrorCode = {
   xdsProxyRefused: 'SPILLWAY_ERR_XDS_PROXY_REFUSED',
   kubeconfigInvalid: 'SPILLWAY_ERR_KUBE_KUBECONFIG_INVALID',
   istioConfigRejected: 'SPILLWAY_ERR_ISTIO_CONFIG_REJECTED',
+  labRunning: 'SPILLWAY_ERR_LAB_RUNNING',
+  labStartFailed: 'SPILLWAY_ERR_LAB_START_FAILED',
+  labStateInvalid: 'SPILLWAY_ERR_LAB_STATE_INVALID',
+  labKubeconfigInvalid: 'SPILLWAY_ERR_LAB_KUBECONFIG_INVALID',
   labNodeAgentFailed: 'SPILLWAY_ERR_LAB_NODE_AGENT_FAILED',
   labFaultInvalid: 'SPILLWAY_ERR_LAB_FAULT_INVALID',
 } as const;

@@ -56,6 +56,11 @@ export interface MeshConfig {
   readonly outboundTrafficPolicyMode: 'ALLOW_ANY' | 'REGISTRY_ONLY';
   /** DNS suffix of Kubernetes services (`cluster.local`). */
   readonly dnsDomainSuffix: string;
+  /**
+   * istiod's feature flag `ENABLE_INBOUND_RETRY_POLICY` (default true since Istio 1.24,
+   * `pilot/pkg/features/pilot.go`): inbound routes retry requests reset before they reached the app.
+   */
+  readonly enableInboundRetryPolicy: boolean;
 }
 
 export const defaultMeshConfig: MeshConfig = Object.freeze({
@@ -65,4 +70,5 @@ export const defaultMeshConfig: MeshConfig = Object.freeze({
   connectTimeout: '10s',
   outboundTrafficPolicyMode: 'ALLOW_ANY',
   dnsDomainSuffix: 'cluster.local',
+  enableInboundRetryPolicy: true,
 });

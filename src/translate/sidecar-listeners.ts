@@ -121,7 +121,8 @@ export function inboundResources(
     clusters.push(cluster);
 
     const action: Json = { cluster: clusterName, timeout: '0s' };
-    if (!isGrpcProtocol(protocol)) action['retry_policy'] = inboundRetryPolicy();
+    // Istio route.go BuildDefaultHTTPInboundRoute: only with features.EnableInboundRetryPolicy.
+    if (!isGrpcProtocol(protocol) && mesh.enableInboundRetryPolicy) action['retry_policy'] = inboundRetryPolicy();
     const routeConfig: Json = {
       name: clusterName,
       virtual_hosts: [

@@ -1,7 +1,9 @@
 /**
- * The node agent with real peers: a lab API server (controllers on), two Nodes of cluster-2's zones
+ * The node agent with real peers: a lab API server (controllers on, the lab's sidecar injection),
+ * two Nodes of cluster-2's zones
  * with podCIDRs 127.87.1.0/24 and 127.87.2.0/24, one in-process NodeAgent per node, real kubectl and
- * real curl. The seed's cluster-2 app (with the sidecar the lab injects) runs with sidecars started
+ * real curl. The seed's cluster-2 app, applied as the seed applies it (the API server injects the
+ * sidecars), runs with sidecars started
  * from static bootstraps whose routes the test derives from the cluster (same-zone endpoints, as the
  * seed's DestinationRules make it); the seed's drill yields a Ready pod whose sidecar answers the
  * seed's 503.
@@ -14,7 +16,7 @@ import { staticProxyBootstrap, type StaticService } from '../../src/lab/node-age
 import { runCommand } from '../support/run-command.js';
 import { waitFor } from '../support/wait-for.js';
 import { startLabNodeCluster, type LabNodeCluster } from './support/lab-node-fixture.js';
-import { asList, injectedSeed } from './support/seed-manifests.js';
+import { seedDir } from './support/seed-manifests.js';
 
 const zones = ['ap-northeast-1a', 'ap-northeast-1b'] as const;
 const services = ['mocka', 'mockb', 'mockc'] as const;
@@ -86,6 +88,7 @@ describe('node agent: the seed app on two lab nodes, with sidecars', () => {
     lab = await startLabNodeCluster({
       octet: 87,
       zones,
+      injection: { clusterId: 'cluster-2' },
       agentOptions: {
         proxyBootstrap: async (identity) =>
           staticProxyBootstrap(identity, { services: await sameZoneRoutes(identity) }),
@@ -93,10 +96,7 @@ describe('node agent: the seed app on two lab nodes, with sidecars', () => {
     });
     core = lab.kubeConfig.makeApiClient(CoreV1Api);
     for (const node of lab.nodes) await lab.startAgent(node);
-    const applied = await lab.cluster.kubectl(
-      ['apply', '-f', '-'],
-      asList(injectedSeed('cluster-2-app.yaml', 'cluster-2')),
-    );
+    const applied = await lab.cluster.kubectl(['apply', '-f', `${seedDir}/cluster-2-app.yaml`]);
     assert.equal(applied.code, 0, applied.stderr);
   });
 

@@ -190,6 +190,27 @@ test('the sidecar gets the HTTP-proxy listener, the http_proxy routes per host:p
   );
 });
 
+test("the inbound route retries resets before the app (Istio's ENABLE_INBOUND_RETRY_POLICY) unless the flag is off", () => {
+  const proxy = mockaProxyIn1a();
+  const inboundRoute = (mesh: typeof defaultMeshConfig): Json => {
+    const { resources } = new Translator().translate({ registry, istio: seedIstio(true), mesh, proxy });
+    const listener = resources.get(XdsTypeUrl.listener)?.get(`${proxy.ipAddresses[0]}_8000`) as Json;
+    const hcm = ((((listener['filter_chains'] as Json[])[0] as Json)['filters'] as Json[])[0] as Json)[
+      'typed_config'
+    ] as Json;
+    const vhost = ((hcm['route_config'] as Json)['virtual_hosts'] as Json[])[0] as Json;
+    return ((vhost['routes'] as Json[])[0] as Json)['route'] as Json;
+  };
+  assert.deepEqual(inboundRoute(defaultMeshConfig)['retry_policy'], {
+    retry_on: 'reset-before-request',
+    num_retries: 2,
+  });
+  assert.equal(
+    inboundRoute({ ...defaultMeshConfig, enableInboundRetryPolicy: false })['retry_policy'],
+    undefined,
+  );
+});
+
 test('the ingress gateway gets a listener on the Service target port and the seed VirtualService routes to mocka:8000', () => {
   const node = {
     id: `router~${gatewayPodIp}~istio-ingressgateway-7d4f8b9c6-abcde.istio-system~istio-system.svc.cluster.local`,

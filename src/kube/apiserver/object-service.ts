@@ -26,6 +26,7 @@ import { parseObjectBody } from './object-body.js';
 import { resourceByPlural } from './resource-registry.js';
 import type { ObjectStore } from './store/object-store.js';
 import { validateObject, type FieldValidation } from './validation/index.js';
+import type { MutatingAdmission } from './admission/mutating-admission.js';
 
 export interface WriteOptions {
   readonly dryRun?: boolean;
@@ -47,6 +48,8 @@ export interface ServiceDeps {
   readonly random: Random;
   /** False: Istio kinds are checked against their CRD only (no istiod validating webhook). */
   readonly isIstioWebhookEnabled?: boolean;
+  /** Mutating admission steps run on create, in order (e.g. the lab's sidecar injector). */
+  readonly admission?: readonly MutatingAdmission[];
 }
 
 const serverOwnedMeta = [
@@ -138,6 +141,7 @@ export class ObjectService {
     } else {
       delete meta.namespace;
     }
+    this.admit(resource, object, options);
     if (
       (meta.name === undefined || meta.name === '') &&
       typeof meta.generateName === 'string' &&
@@ -183,6 +187,25 @@ export class ObjectService {
     if (options.dryRun === true) return { object, warnings, isCreated: true };
     const [stored] = this.deps.store.commit([{ op: 'put', resource: resource.plural, object }]);
     return { object: stored ?? object, warnings, isCreated: true };
+  }
+
+  /**
+   * Mutating admission before name generation and validation, as kube-apiserver's create handler
+   * orders them. A create into a missing namespace skips it: NamespaceLifecycle would refuse the
+   * request before any webhook, and requireNamespace refuses it below.
+   */
+  private admit(resource: ResourceType, object: KubeObject, options: WriteOptions): void {
+    const steps = this.deps.admission ?? [];
+    if (steps.length === 0) return;
+    let namespace: KubeObject | undefined;
+    if (resource.namespaced) {
+      const stored = this.deps.store.get('namespaces', undefined, object.metadata.namespace ?? '');
+      if (stored === undefined) return;
+      namespace = structuredClone(stored); // a step must not change the stored Namespace
+    }
+    for (const step of steps) {
+      step.admit({ resource, operation: 'CREATE', object, namespace, isDryRun: options.dryRun === true });
+    }
   }
 
   /**

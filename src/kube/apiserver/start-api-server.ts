@@ -20,6 +20,7 @@ import { SystemClock, type Clock } from '../../core/clock.js';
 import { SpillwayError, ErrorCode } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { SystemRandom, type Random } from '../../core/random.js';
+import type { MutatingAdmission } from './admission/mutating-admission.js';
 import { ApiHttpServer } from './api-http-server.js';
 import { startControllers, type RunningControllers } from './controllers/index.js';
 import { LocalObjectClient } from './local-object-client.js';
@@ -56,6 +57,8 @@ export interface ApiServerOptions {
    * DestinationRule can reach a real cluster.
    */
   readonly isIstioWebhookEnabled?: boolean;
+  /** Mutating admission steps on create (the lab enables its sidecar injector here). */
+  readonly admission?: readonly MutatingAdmission[];
 }
 
 export interface RunningApiServer {
@@ -192,6 +195,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       ...(options.isIstioWebhookEnabled !== undefined
         ? { isIstioWebhookEnabled: options.isIstioWebhookEnabled }
         : {}),
+      ...(options.admission !== undefined ? { admission: options.admission } : {}),
     });
     const deletion = new ObjectDeletion(service);
     const namespaces = resourceByPlural('namespaces');

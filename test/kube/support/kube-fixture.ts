@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MutatingAdmission } from '../../../src/kube/apiserver/admission/mutating-admission.js';
 import { startApiServer, type RunningApiServer } from '../../../src/kube/apiserver/start-api-server.js';
 import { runCommand, type CommandResult } from '../../support/run-command.js';
 
@@ -35,6 +36,7 @@ export async function startTestCluster(
     historyLimit?: number;
     /** False: the API server checks Istio kinds against their CRD only (no istiod webhook). */
     isIstioWebhookEnabled?: boolean;
+    admission?: readonly MutatingAdmission[];
   } = {},
 ): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'spillway-kube-'));
@@ -54,6 +56,7 @@ export async function startTestCluster(
       ...(options.isIstioWebhookEnabled !== undefined
         ? { isIstioWebhookEnabled: options.isIstioWebhookEnabled }
         : {}),
+      ...(options.admission !== undefined ? { admission: options.admission } : {}),
     });
   const cluster: TestCluster = {
     dir,

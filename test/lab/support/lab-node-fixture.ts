@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '../../../src/core/logger.js';
+import { sidecarInjectorAdmission } from '../../../src/kube/apiserver/admission/sidecar-injector.js';
 import { NodeAgent, type NodeAgentOptions } from '../../../src/lab/node-agent/node-agent.js';
 import { startTestCluster, type TestCluster } from '../../kube/support/kube-fixture.js';
 
@@ -39,12 +40,17 @@ export async function startLabNodeCluster(options: {
   zones: readonly string[];
   /** k of the first node (default 1): test files sharing an octet use different node numbers. */
   firstIndex?: number;
+  /** Istio's sidecar injection as the lab runs it (`default` injected unless labelled otherwise). */
+  injection?: { clusterId: string };
   agentOptions?: Partial<NodeAgentOptions>;
 }): Promise<LabNodeCluster> {
   const first = options.firstIndex ?? 1;
   const cluster = await startTestCluster({
     address: `127.${options.octet}.0.${first}`,
     runControllers: true,
+    ...(options.injection !== undefined
+      ? { admission: [sidecarInjectorAdmission({ policy: 'lab', clusterId: options.injection.clusterId })] }
+      : {}),
   });
   const stateDir = await mkdtemp(join(tmpdir(), 'spillway-node-agent-'));
   const nodes: LabNode[] = options.zones.map((zone, i) => ({
