@@ -122,7 +122,8 @@ export function inboundResources(
 
     const action: Json = { cluster: clusterName, timeout: '0s' };
     // Istio route.go BuildDefaultHTTPInboundRoute: only with features.EnableInboundRetryPolicy.
-    if (!isGrpcProtocol(protocol) && mesh.enableInboundRetryPolicy) action['retry_policy'] = inboundRetryPolicy();
+    if (!isGrpcProtocol(protocol) && mesh.enableInboundRetryPolicy)
+      action['retry_policy'] = inboundRetryPolicy();
     const routeConfig: Json = {
       name: clusterName,
       virtual_hosts: [

@@ -44,9 +44,20 @@ function oid(dotted: string): Buffer {
   return tlv(0x06, Buffer.from(bytes));
 }
 
+/**
+ * A positive DER INTEGER (X.690 8.3.2): minimal encoding - leading zero bytes are dropped unless the
+ * next byte has its high bit set, and a zero byte is prefixed when the high bit is set. OpenSSL
+ * rejects a non-minimal encoding (`ERR_OSSL_ASN1_ILLEGAL_PADDING`), e.g. a random serial `00 1f ...`.
+ */
+export function derPositiveInteger(bytes: Buffer): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0 && ((bytes[start + 1] ?? 0) & 0x80) === 0) start++;
+  const minimal = bytes.subarray(start);
+  return (minimal[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal;
+}
+
 function integer(bytes: Buffer): Buffer {
-  // Positive: prefix a zero byte when the high bit is set.
-  return tlv(0x02, (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+  return tlv(0x02, derPositiveInteger(bytes));
 }
 
 function time(ms: number): Buffer {
