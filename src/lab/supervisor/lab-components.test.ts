@@ -45,6 +45,7 @@ function asFlags(args: readonly string[]): ControlPlaneCliFlags {
     '--context': 'context',
     '--xds-address': 'xdsAddress',
     '--admin-address': 'adminAddress',
+    '--inbound-retry-policy': 'inboundRetryPolicy',
   };
   for (let i = 0; i < args.length; i += 2) {
     const [name = '', value = ''] = [args[i], args[i + 1]];
@@ -128,6 +129,8 @@ describe('the commands the supervisor starts', () => {
         { host: '127.101.0.2', port: 15014 },
       ],
     );
+    // The seed topology turns istiod's inbound retries off (docs/lab.md).
+    assert.equal(options.enableInboundRetryPolicy, mesh1.inboundRetryPolicy);
   });
 
   test('a subcommand missing from this build makes the component unavailable, saying so', () => {

@@ -118,6 +118,8 @@ export function controlPlaneArgs(launch: ControlPlaneLaunch): string[] {
     formatHostPort(mesh.xds),
     '--admin-address',
     formatHostPort(mesh.admin),
+    '--inbound-retry-policy',
+    String(mesh.inboundRetryPolicy),
   ];
 }
 

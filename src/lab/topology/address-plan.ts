@@ -50,6 +50,7 @@ export interface MeshPlan {
   readonly name: string;
   readonly region: string;
   readonly configCluster: string;
+  readonly inboundRetryPolicy: boolean;
   /** Watched clusters other than the config cluster (`--remote`), topology order. */
   readonly remoteClusters: readonly string[];
   readonly xds: HostPort;
@@ -111,6 +112,7 @@ export function planLab(topology: LabTopology): LabPlan {
       region: m.region,
       configCluster: m.configCluster,
       remoteClusters: m.clusters.filter((c) => c !== m.configCluster),
+      inboundRetryPolicy: m.inboundRetryPolicy,
       xds: { host, port: xdsPort },
       admin: { host, port: controlPlaneAdminPort },
     };

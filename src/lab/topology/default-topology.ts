@@ -21,8 +21,8 @@ spec:
     - { name: cluster-1, region: cn-hangzhou, network: network-1, nodesPerZone: 1, ingressPort: 80 }
     - { name: cluster-2, region: ap-northeast-1, network: network-1, nodesPerZone: 1, ingressPort: 80 }
   meshes:
-    - { name: mesh-1, region: cn-hangzhou, configCluster: cluster-1, clusters: [cluster-1, cluster-2] }
-    - { name: mesh-2, region: ap-northeast-1, configCluster: cluster-2, clusters: [cluster-1, cluster-2] }
+    - { name: mesh-1, region: cn-hangzhou, configCluster: cluster-1, clusters: [cluster-1, cluster-2], inboundRetryPolicy: false }
+    - { name: mesh-2, region: ap-northeast-1, configCluster: cluster-2, clusters: [cluster-1, cluster-2], inboundRetryPolicy: false }
 `;
 
 export function defaultTopology(): LabTopology {

@@ -34,6 +34,12 @@ export interface MeshTopology {
   readonly configCluster: string;
   /** Every cluster it discovers services in (the config cluster included), in topology order. */
   readonly clusters: readonly string[];
+  /**
+   * istiod's `ENABLE_INBOUND_RETRY_POLICY` (Istio >= 1.24 default true; passed to the control plane as
+   * `--inbound-retry-policy`). The seed's Istio predates it, so the seed topology turns it off and
+   * the drill's first failed request reads exactly as in the article.
+   */
+  readonly inboundRetryPolicy: boolean;
 }
 
 export interface LabTopology {

@@ -217,7 +217,7 @@ function readMeshes(r: TopologyReader, value: unknown, clusters: readonly Cluste
   const clusterNames = clusters.map((c) => c.name);
   const meshes = r.list(value, 'spec.meshes', false).map((raw, i): MeshTopology => {
     const path = `spec.meshes[${i}]`;
-    const o = r.object(raw, path, ['name', 'region', 'configCluster', 'clusters']);
+    const o = r.object(raw, path, ['name', 'region', 'configCluster', 'clusters', 'inboundRetryPolicy']);
     const name = r.name(o['name'], `${path}.name`);
     const region = r.name(o['region'], `${path}.region`);
     const configName = r.name(o['configCluster'], `${path}.configCluster`);
@@ -249,7 +249,17 @@ function readMeshes(r: TopologyReader, value: unknown, clusters: readonly Cluste
     if (!watched.includes(configName)) {
       throw r.fail(`${path}.clusters`, `must include the config cluster '${configName}'`);
     }
-    return { name, region, configCluster: configName, clusters: watched };
+    const inbound = o['inboundRetryPolicy'];
+    if (inbound !== undefined && typeof inbound !== 'boolean') {
+      throw r.fail(`${path}.inboundRetryPolicy`, 'expected true or false');
+    }
+    return {
+      name,
+      region,
+      configCluster: configName,
+      clusters: watched,
+      inboundRetryPolicy: inbound ?? true,
+    };
   });
   r.unique(
     meshes.map((m) => m.name),
