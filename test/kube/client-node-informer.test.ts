@@ -47,6 +47,7 @@ interface Recorded {
 async function recordPods(kc: KubeConfig): Promise<Recorded> {
   const core = kc.makeApiClient(CoreV1Api);
   let isStopped = false;
+  let restartTimer: NodeJS.Timeout | undefined;
   const recorded: Recorded = {
     events: [],
     rvs: [],
@@ -57,6 +58,7 @@ async function recordPods(kc: KubeConfig): Promise<Recorded> {
     }),
     stop: async () => {
       isStopped = true;
+      clearTimeout(restartTimer);
       await recorded.informer.stop();
     },
   };
@@ -69,7 +71,13 @@ async function recordPods(kc: KubeConfig): Promise<Recorded> {
   recorded.informer.on('delete', note('delete'));
   recorded.informer.on('error', () => {
     // client-node stops an informer on errors other than 410 (e.g. the server restarting).
-    if (!isStopped) setTimeout(() => void recorded.informer.start().catch(() => {}), 100);
+    // The check repeats when the timer fires: a restart scheduled just before stop() must not run
+    // (a watch started after stop keeps the test process alive).
+    if (isStopped) return;
+    clearTimeout(restartTimer);
+    restartTimer = setTimeout(() => {
+      if (!isStopped) void recorded.informer.start().catch(() => {});
+    }, 100);
   });
   await recorded.informer.start();
   return recorded;

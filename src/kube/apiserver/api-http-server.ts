@@ -6,6 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
@@ -99,6 +100,9 @@ function wantsAggregated(req: IncomingMessage): boolean {
 export class ApiHttpServer {
   private readonly server: Server;
   private readonly token: Buffer;
+  /** Every TCP connection, including TLS handshakes not yet seen by the HTTP layer. */
+  private readonly sockets = new Set<Socket>();
+  private isClosing = false;
 
   constructor(private readonly options: ApiHttpServerOptions) {
     this.token = Buffer.from(options.token, 'utf8');
@@ -111,6 +115,16 @@ export class ApiHttpServer {
     // Slow or idle clients must not pin sockets forever; watches are long-lived but keep writing.
     this.server.headersTimeout = 30_000;
     this.server.requestTimeout = 0;
+    // `closeAllConnections` only knows connections that reached HTTP; one still in its TLS handshake
+    // when the server closes would become a watch that keeps `close()` waiting forever.
+    this.server.on('connection', (socket: Socket) => {
+      if (this.isClosing) {
+        socket.destroy();
+        return;
+      }
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
   }
 
   async start(): Promise<AddressInfo> {
@@ -125,9 +139,11 @@ export class ApiHttpServer {
   }
 
   async close(): Promise<void> {
+    this.isClosing = true;
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
+      for (const socket of this.sockets) socket.destroy();
     });
   }
 

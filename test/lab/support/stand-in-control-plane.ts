@@ -25,6 +25,7 @@ const known = [
   '--remote',
   '--xds-address',
   '--admin-address',
+  '--inbound-retry-policy',
 ];
 
 function parseArgv(argv: readonly string[]): ControlPlaneCliFlags {
@@ -45,6 +46,9 @@ function parseArgv(argv: readonly string[]): ControlPlaneCliFlags {
     remote: values.get('--remote') ?? [],
     xdsAddress: one('--xds-address') ?? '',
     adminAddress: one('--admin-address') ?? '',
+    ...(one('--inbound-retry-policy') !== undefined
+      ? { inboundRetryPolicy: one('--inbound-retry-policy') }
+      : {}),
     trustDomain: 'cluster.local',
   } as ControlPlaneCliFlags;
 }
