@@ -33,7 +33,20 @@ export interface ProfileRow {
   readonly pct: number;
 }
 
+/** Per change, from the samples after its write: when the control plane was seen doing what (ms after the write). */
+export interface ChangeTimeline {
+  readonly index: number;
+  /** First sample inside the informer -> registry path (the watch event has arrived). */
+  readonly eventSeenMs: number | null;
+  /** First and last sample inside ControlPlane.recomputeAll (after the debounce). */
+  readonly recomputeStartMs: number | null;
+  readonly recomputeEndMs: number | null;
+  /** Busy sampled time of the control plane between this write and the next. */
+  readonly busyMs: number;
+}
+
 export interface ChangePhaseProfile {
+  readonly timeline: readonly ChangeTimeline[];
   readonly windowMs: number;
   readonly busyMs: number;
   readonly isWindowed: boolean;
@@ -87,7 +100,65 @@ export function readProfile(dir: string): CpuProfile {
   return JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
 }
 
-export function summariseWindow(profile: CpuProfile, fromMs: number, toMs: number): ChangePhaseProfile {
+function stackHas(
+  id: number,
+  byId: ReadonlyMap<number, ProfileNode>,
+  parent: ReadonlyMap<number, number>,
+  fn: string,
+  file: string,
+): boolean {
+  for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
+    const frame = byId.get(n)?.callFrame;
+    if (frame !== undefined && frame.functionName === fn && frame.url.includes(file)) return true;
+  }
+  return false;
+}
+
+function timeline(
+  profile: CpuProfile,
+  times: readonly number[],
+  byId: ReadonlyMap<number, ProfileNode>,
+  parent: ReadonlyMap<number, number>,
+  writesMs: readonly number[],
+): ChangeTimeline[] {
+  return writesMs.map((writeMs, index) => {
+    const from = writeMs * 1000;
+    const to = (writesMs[index + 1] ?? Infinity) * 1000;
+    let eventSeen: number | null = null;
+    let recomputeStart: number | null = null;
+    let recomputeEnd: number | null = null;
+    let busy = 0;
+    for (let i = 0; i < profile.samples.length; i++) {
+      const at = times[i] ?? 0;
+      if (at < from || at >= to) continue;
+      const id = profile.samples[i] as number;
+      if (byId.get(id)?.callFrame.functionName === '(idle)') continue;
+      busy += Math.max(0, (times[i + 1] ?? profile.endTime) - at);
+      const ms = (at - from) / 1000;
+      if (eventSeen === null && stackHas(id, byId, parent, 'apply', '/src/registry/aggregate-registry'))
+        eventSeen = ms;
+      if (stackHas(id, byId, parent, 'recomputeAll', '/src/control-plane/control-plane')) {
+        recomputeStart ??= ms;
+        recomputeEnd = ms;
+      }
+    }
+    const r = (v: number | null): number | null => (v === null ? null : Math.round(v * 10) / 10);
+    return {
+      index,
+      eventSeenMs: r(eventSeen),
+      recomputeStartMs: r(recomputeStart),
+      recomputeEndMs: r(recomputeEnd),
+      busyMs: Math.round(busy / 100) / 10,
+    };
+  });
+}
+
+export function summariseWindow(
+  profile: CpuProfile,
+  fromMs: number,
+  toMs: number,
+  writesMs: readonly number[],
+): ChangePhaseProfile {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -142,6 +213,7 @@ export function summariseWindow(profile: CpuProfile, fromMs: number, toMs: numbe
   }
   const sorted = (m: Map<string, number>): [string, number][] => [...m].sort((a, b) => b[1] - a[1]);
   return {
+    timeline: overlaps ? timeline(profile, times, byId, parent, writesMs) : [],
     windowMs: Math.round(windowUs / 1000),
     busyMs: Math.round(busy / 1000),
     isWindowed: overlaps,

@@ -150,6 +150,7 @@ export async function runScenario(
 
     progress(`[${spec.name}] ${options.changes} endpoint changes, ${options.spacingMs} ms apart`);
     const samples: ChangeSample[] = [];
+    const writesMs: number[] = [];
     const changeSampler = new ResourceSampler(cp.proc.pid, cpCpu);
     const phaseStartMs = monoMs();
     for (let k = 0; k < options.changes; k++) {
@@ -158,6 +159,7 @@ export async function runScenario(
       const address = markerAddress(k);
       await fleet.expect(k, address);
       const t0 = monoMs();
+      writesMs.push(t0);
       await writeEndpointChange(lab, spec, { index: k, serviceIndex, clusterId });
       const writeMs = monoMs() - t0;
       const seen = await fleet.seen(k, 15_000);
@@ -198,7 +200,7 @@ export async function runScenario(
     fleet = undefined;
     await group.stop(cp.proc, 30_000);
     let profile: ChangePhaseProfile | undefined;
-    if (profileDir !== undefined) profile = summariseWindow(readProfile(profileDir), phaseStartMs, phaseEndMs);
+    if (profileDir !== undefined) profile = summariseWindow(readProfile(profileDir), phaseStartMs, phaseEndMs, writesMs);
 
     const complete = samples.flatMap((s) => (s.allAckedMs === null ? [] : [s.allAckedMs]));
     const medians = samples.flatMap((s) => (s.medianProxyMs === null ? [] : [s.medianProxyMs]));

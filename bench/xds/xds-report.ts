@@ -127,6 +127,19 @@ function profileSection(name: string, p: ChangePhaseProfile | undefined): string
     ),
     '',
     table(
+      ['change', 'event in registry ms', 'recompute start ms', 'recompute end ms', 'CP busy ms'],
+      p.timeline.map((t) => [
+        String(t.index + 1),
+        opt(t.eventSeenMs),
+        opt(t.recomputeStartMs),
+        opt(t.recomputeEndMs),
+        String(t.busyMs),
+      ]),
+    ),
+    '',
+    'Times after the write, from the first / last profile sample (1 ms interval) inside that code.',
+    '',
+    table(
       ['hottest functions (self time)', 'ms', '% of busy'],
       p.topSelf.map((r) => [r.name, String(r.ms), String(r.pct)]),
     ),

@@ -35,6 +35,7 @@ import {
 } from './outbound-cluster.js';
 import type { ProxyContext } from './proxy-context.js';
 import { proxyServiceTargets } from './proxy-service-targets.js';
+import { sameServiceMaps } from './service-equivalence.js';
 import { isProxylessGrpc } from './resolve-proxy-context.js';
 import { httpProxyListener, inboundResources } from './sidecar-listeners.js';
 import {
@@ -113,6 +114,12 @@ export class Translator {
     ReadonlyMap<string, MeshService>,
     WeakMap<ConfigIndex, Map<string, NamespaceView>>
   >();
+  /** A registry services map -> the first seen map with the same content (the views' cache key). */
+  private readonly canonical = new WeakMap<
+    ReadonlyMap<string, MeshService>,
+    ReadonlyMap<string, MeshService>
+  >();
+  private lastServices: ReadonlyMap<string, MeshService> | undefined;
   private readonly groups = new WeakMap<readonly MeshEndpoint[], Map<string, LocalityGroup[]>>();
   private readonly claCache = new WeakMap<
     LocalityGroup[],
@@ -187,10 +194,11 @@ export class Translator {
     flavor: ClusterFlavor,
     clusterId: string,
   ): NamespaceView {
-    let byIndex = this.views.get(registry.services);
+    const services = this.canonicalServices(registry.services);
+    let byIndex = this.views.get(services);
     if (byIndex === undefined) {
       byIndex = new WeakMap();
-      this.views.set(registry.services, byIndex);
+      this.views.set(services, byIndex);
     }
     let byKey = byIndex.get(index);
     if (byKey === undefined) {
@@ -200,10 +208,26 @@ export class Translator {
     const key = `${flavor}|${namespace}|${clusterId}`;
     let view = byKey.get(key);
     if (view === undefined) {
-      view = buildNamespaceView(registry.services, index, namespace, flavor, clusterId);
+      view = buildNamespaceView(services, index, namespace, flavor, clusterId);
       byKey.set(key, view);
     }
     return view;
+  }
+
+  /**
+   * The registry copies its services map on every endpoint change too; a map with the same
+   * services as the previous one maps to that one, so the namespace views built from it (clusters,
+   * routes: O(services) each) are reused. Compared once per registry snapshot, not per proxy.
+   */
+  private canonicalServices(services: ReadonlyMap<string, MeshService>): ReadonlyMap<string, MeshService> {
+    let canonical = this.canonical.get(services);
+    if (canonical === undefined) {
+      const last = this.lastServices;
+      canonical = last !== undefined && sameServiceMaps(last, services) ? last : services;
+      this.canonical.set(services, canonical);
+      this.lastServices = canonical;
+    }
+    return canonical;
   }
 
   private sidecarRoutes(view: NamespaceView, proxy: ProxyContext): RouteSet {
