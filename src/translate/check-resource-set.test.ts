@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { XdsTypeUrl, type XdsResourceJson, type XdsResourceSet } from '../envoy/xds-resource.js';
+import {
+  sealResourceMap,
+  XdsTypeUrl,
+  type XdsResourceJson,
+  type XdsResourceSet,
+} from '../envoy/xds-resource.js';
 import { checkResourceSet, ResourceSetChecker } from './check-resource-set.js';
 
 function cluster(name: string): XdsResourceJson {
@@ -59,7 +64,7 @@ function listener(routeName: string): XdsResourceJson {
 }
 
 function byName(...resources: XdsResourceJson[]): Map<string, XdsResourceJson> {
-  return new Map(resources.map((r) => [String(r['cluster_name'] ?? r['name']), r]));
+  return sealResourceMap(new Map(resources.map((r) => [String(r['cluster_name'] ?? r['name']), r])));
 }
 
 function set(parts: Partial<Record<XdsTypeUrl, Map<string, XdsResourceJson>>>): XdsResourceSet {

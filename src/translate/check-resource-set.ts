@@ -10,11 +10,13 @@
  * many proxies (translation hands out the same resource objects and maps). A long-lived
  * {@link ResourceSetChecker} therefore reads each resource once - what is wrong with it on its own
  * and which other resources it refers to, in the order the problems are reported - and remembers
- * the problems of a whole type's map against the maps it refers to, so a set made of maps already
- * checked costs a few lookups. Resources and maps handed to it must not change afterwards (the
- * translator's never do); `checkResourceSet` checks from scratch.
+ * the problems of a whole type's map against the maps it refers to when all of them are sealed
+ * (`sealResourceMap`), so a set made of maps already checked costs a few lookups. Resources handed
+ * to it must not change afterwards (xDS resources never do once made); `checkResourceSet` checks
+ * from scratch.
  */
 import {
+  isSealedResourceMap,
   XdsTypeUrl,
   xdsResourceName,
   type XdsResourceJson,
@@ -226,7 +228,10 @@ export class ResourceSetChecker {
     assignments: ResourceMap | undefined,
     routes: ResourceMap | undefined,
   ): readonly ResourceSetProblem[] {
-    if (!this.isCaching) return this.evaluate(typeUrl, resources, clusters, assignments, routes);
+    const isFinal = (m: ResourceMap | undefined): boolean => m === undefined || isSealedResourceMap(m);
+    // Only sealed maps are remembered: nothing else promises to stay as it is.
+    if (!this.isCaching || !isFinal(resources) || !isFinal(first) || !isFinal(second))
+      return this.evaluate(typeUrl, resources, clusters, assignments, routes);
     let byMap = this.groups.get(typeUrl);
     if (byMap === undefined) this.groups.set(typeUrl, (byMap = new WeakMap()));
     let byFirst = byMap.get(resources);

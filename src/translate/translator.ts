@@ -12,7 +12,12 @@
  *   ClusterLoadAssignment map: proxies of one namespace in one zone share it.
  */
 import { localityKey } from '../core/locality.js';
-import { XdsTypeUrl, type XdsResourceJson, type XdsResourceSet } from '../envoy/xds-resource.js';
+import {
+  sealResourceMap,
+  XdsTypeUrl,
+  type XdsResourceJson,
+  type XdsResourceSet,
+} from '../envoy/xds-resource.js';
 import type { IstioConfigSnapshot, MeshConfig } from '../istio/istio-config.js';
 import type { MeshEndpoint, MeshService, RegistrySnapshot } from '../registry/mesh-model.js';
 import { ConfigIndex, type ConfigRef } from './config-index.js';
@@ -87,7 +92,7 @@ interface AssignmentSet {
   readonly explanations: ReadonlyMap<string, AssignmentExplanation>;
 }
 
-const emptyMap: ReadonlyMap<string, XdsResourceJson> = new Map();
+const emptyMap: ReadonlyMap<string, XdsResourceJson> = sealResourceMap(new Map());
 
 function flavorOf(proxy: ProxyContext): ClusterFlavor {
   if (isProxylessGrpc(proxy)) return 'grpc';
@@ -120,6 +125,7 @@ export class Translator {
     ReadonlyMap<string, MeshService>
   >();
   private lastServices: ReadonlyMap<string, MeshService> | undefined;
+  private readonly proxyListeners = new Map<string, XdsResourceJson>();
   private readonly groups = new WeakMap<readonly MeshEndpoint[], Map<string, LocalityGroup[]>>();
   private readonly claCache = new WeakMap<
     LocalityGroup[],
@@ -149,7 +155,7 @@ export class Translator {
       for (const [k, v] of gw.sources) routeSources.set(k, v);
     } else {
       sharedRoutes = this.sidecarRoutes(view, proxy);
-      const listener = httpProxyListener(proxy);
+      const listener = this.httpProxyListener(proxy);
       listeners.set(listener['name'] as string, asResource(listener));
       const inbound = inboundResources(proxy, proxyServiceTargets(registry, proxy), index, input.mesh);
       for (const l of inbound.listeners) listeners.set(l['name'] as string, asResource(l));
@@ -230,13 +236,33 @@ export class Translator {
     return canonical;
   }
 
+  /**
+   * The outbound HTTP-proxy listener depends on the proxy's localhost address only: one object per
+   * address, so the xDS store and the consistency check recognise it instead of re-reading it
+   * for every proxy on every recompute.
+   */
+  private httpProxyListener(proxy: ProxyContext): XdsResourceJson {
+    let listener = this.proxyListeners.get(proxy.localhostAddress);
+    if (listener === undefined) {
+      // Bounded: lab workloads each have their own address; a churning fleet must not grow it forever.
+      if (this.proxyListeners.size >= 10_000) this.proxyListeners.clear();
+      listener = asResource(httpProxyListener(proxy));
+      this.proxyListeners.set(proxy.localhostAddress, listener);
+    }
+    return listener;
+  }
+
   private sidecarRoutes(view: NamespaceView, proxy: ProxyContext): RouteSet {
     const key = view.usesSourceLabels ? JSON.stringify(Object.entries(proxy.labels).sort()) : '';
     let set = view.routes.get(key);
     if (set === undefined) {
       const route = httpProxyRouteConfiguration({ ...view.routeInputBase, proxyLabels: proxy.labels });
       const refs = view.routeInputBase.virtualServices.map((vs) => vs.ref);
-      set = { routes: toMap([route]), listeners: emptyMap, sources: new Map([[httpProxyRouteName, refs]]) };
+      set = {
+        routes: sealResourceMap(toMap([route])),
+        listeners: emptyMap,
+        sources: new Map([[httpProxyRouteName, refs]]),
+      };
       view.routes.set(key, set);
     }
     return set;
@@ -268,7 +294,11 @@ export class Translator {
           );
         }
       }
-      set = { routes: toMap(routeConfigs), listeners: toMap(listeners), sources };
+      set = {
+        routes: sealResourceMap(toMap(routeConfigs)),
+        listeners: sealResourceMap(toMap(listeners)),
+        sources,
+      };
       view.routes.set(key, set);
     }
     return set;
@@ -296,7 +326,7 @@ export class Translator {
         assignments.set(plan.name, resource);
         explanations.set(plan.name, explanation);
       }
-      set = { assignments, explanations };
+      set = { assignments: sealResourceMap(assignments), explanations };
       byProxyKey.set(key, set);
     }
     return set;
@@ -422,7 +452,7 @@ function buildNamespaceView(
   return {
     services: visible,
     plans: unique,
-    clusters,
+    clusters: sealResourceMap(clusters),
     clusterExplanations: explanations,
     failoverLabelKeys: [...labelKeys].sort(),
     routeInputBase: {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { XdsTypeUrl, type XdsResourceJson } from '../envoy/xds-resource.js';
+import { sealResourceMap, XdsTypeUrl, type XdsResourceJson } from '../envoy/xds-resource.js';
 import { assignment, cluster, resourceSet } from '../../test/support/xds-resources.js';
 import { ResourceStore } from './resource-store.js';
 
@@ -85,4 +85,70 @@ test('the same object handed in again is recognised by identity, without seriali
     first,
     'equal content in a new object: same entry',
   );
+});
+
+test('sealed maps: the same map again changes nothing, a move between maps reports only what differs', () => {
+  const store = new ResourceStore();
+  const a1 = cluster('a');
+  const b1 = cluster('b');
+  const first = sealResourceMap(
+    new Map([
+      ['a', a1],
+      ['b', b1],
+    ]),
+  );
+  const second = sealResourceMap(
+    new Map([
+      ['a', a1],
+      ['b', { ...cluster('b'), lb_policy: 'RING_HASH' } as XdsResourceJson],
+      ['c', cluster('c')],
+    ]),
+  );
+  const third = sealResourceMap(new Map([['c', cluster('c')]]));
+  const ofType = (m: ReadonlyMap<string, XdsResourceJson>) => new Map([[XdsTypeUrl.cluster, m]]);
+  for (const proxy of ['p', 'q']) {
+    assert.deepEqual([...(store.set(proxy, ofType(first), 0).get(XdsTypeUrl.cluster) ?? [])].sort(), [
+      'a',
+      'b',
+    ]);
+    assert.equal(store.set(proxy, ofType(first), 1).size, 0);
+    assert.deepEqual([...(store.set(proxy, ofType(second), 2).get(XdsTypeUrl.cluster) ?? [])].sort(), [
+      'b',
+      'c',
+    ]);
+    assert.deepEqual([...(store.set(proxy, ofType(third), 3).get(XdsTypeUrl.cluster) ?? [])].sort(), [
+      'a',
+      'b',
+    ]);
+  }
+  // What each proxy holds is exactly the last map, whatever path got it there.
+  const fresh = new ResourceStore();
+  fresh.set('r', resourceSet(cluster('c')), 0);
+  for (const proxy of ['p', 'q']) {
+    const type = store.find(proxy)?.resources(XdsTypeUrl.cluster);
+    assert.deepEqual([...(type?.byName.keys() ?? [])], ['c']);
+    assert.equal(type?.digest.version(), fresh.find('r')?.resources(XdsTypeUrl.cluster)?.digest.version());
+  }
+  assert.equal(store.distinctContents, 1);
+  // An unsealed map after sealed ones is compared name by name.
+  assert.deepEqual(
+    [...(store.set('p', resourceSet(cluster('a'), cluster('c')), 4).get(XdsTypeUrl.cluster) ?? [])],
+    ['a'],
+  );
+  assert.equal(store.distinctContents, 2);
+});
+
+test('a move to a sealed map with an invalid resource is refused whole and the previous set stays', () => {
+  const store = new ResourceStore();
+  const good = sealResourceMap(new Map([['a', cluster('a')]]));
+  const bad = sealResourceMap(
+    new Map([
+      ['a', cluster('a')],
+      ['b', { ...cluster('b'), bogus: 1 } as XdsResourceJson],
+    ]),
+  );
+  store.set('p', new Map([[XdsTypeUrl.cluster, good]]), 0);
+  assert.throws(() => store.set('p', new Map([[XdsTypeUrl.cluster, bad]]), 1), /cannot be encoded/);
+  assert.deepEqual([...(store.find('p')?.resources(XdsTypeUrl.cluster)?.byName.keys() ?? [])], ['a']);
+  assert.equal(store.set('p', new Map([[XdsTypeUrl.cluster, good]]), 2).size, 0);
 });

@@ -11,7 +11,12 @@
  */
 import { ErrorCode, SpillwayError } from '../core/errors.js';
 import { encodeAnyJson } from '../envoy/proto-json-codec.js';
-import { xdsResourceName, type XdsResourceJson, type XdsResourceSet } from '../envoy/xds-resource.js';
+import {
+  isSealedResourceMap,
+  xdsResourceName,
+  type XdsResourceJson,
+  type XdsResourceSet,
+} from '../envoy/xds-resource.js';
 import { hashContent, XorDigest, type ContentHash } from './content-digest.js';
 import { deltaResourceEntry, encodeAnyMessage, sotwResourceEntry } from './discovery-wire.js';
 
@@ -46,6 +51,8 @@ export class StoredResource {
 /** One type of one proxy's set. */
 export class TypeResources {
   readonly byName = new Map<string, StoredResource>();
+  /** The sealed map this type was last set from (its content is exactly `byName`), if it was sealed. */
+  input: ResourceMap | undefined;
   /** XOR of every resource hash of this type: the type's version when all of it is served. */
   readonly digest = new XorDigest();
 }
@@ -74,10 +81,21 @@ export type ResourceChanges = ReadonlyMap<string, ReadonlySet<string>>;
 
 const typeUrlPrefix = 'type.googleapis.com/';
 
+type ResourceMap = ReadonlyMap<string, XdsResourceJson>;
+
+/** What one `set` does to one type: new resources by name (undefined: removed). */
+interface TypePlan {
+  readonly input: ResourceMap | undefined;
+  readonly updates: ReadonlyMap<string, StoredResource | undefined>;
+  /** `updates` names every resource of the type (anything else it held is removed). */
+  readonly isFull: boolean;
+}
+
 export class ResourceStore {
   private readonly contents = new Map<string, StoredResource>();
   private readonly byObject = new WeakMap<object, StoredResource>();
   private readonly proxies = new Map<string, ProxyResources>();
+  private readonly diffs = new WeakMap<ResourceMap, WeakMap<ResourceMap, readonly string[]>>();
 
   /** Number of distinct resource contents held (for tests and debug views). */
   get distinctContents(): number {
@@ -103,23 +121,45 @@ export class ResourceStore {
    * Replaces a proxy's whole set and returns what changed. Atomic: if any resource is
    * inconsistent or cannot be encoded, throws `SPILLWAY_ERR_XDS_RESOURCE_INVALID` and keeps the
    * previous set.
+   *
+   * A sealed map (`sealResourceMap`) is final, so a proxy given the same sealed map as last time
+   * has nothing to compare for that type, and a proxy moving from sealed map A to sealed map B
+   * only looks at the names whose resource differs between A and B - computed once for all the
+   * proxies making the same move (an endpoint change moves a thousand proxies between a few
+   * shared assignment maps). Other maps are compared name by name.
    */
   set(proxyKey: string, set: XdsResourceSet, nowMs: number): ResourceChanges {
     const proxy = this.proxy(proxyKey);
-    const next = new Map<string, Map<string, StoredResource>>();
+    // First resolve everything (this may throw), then apply.
+    const plans = new Map<string, TypePlan>();
     for (const [typeUrl, resources] of set) {
       if (typeof typeUrl !== 'string' || !typeUrl.startsWith(typeUrlPrefix))
         this.fail(proxyKey, `type URL "${String(typeUrl)}" does not start with ${typeUrlPrefix}`);
       const previous = proxy.types.get(typeUrl);
-      const byName = new Map<string, StoredResource>();
-      for (const [name, json] of resources) {
+      const isSealed = isSealedResourceMap(resources);
+      const served = previous?.input;
+      if (isSealed && served !== undefined && served === resources) {
+        plans.set(typeUrl, { input: resources, updates: new Map(), isFull: false });
+        continue;
+      }
+      const names =
+        isSealed && served !== undefined && previous !== undefined ? this.diff(served, resources) : undefined;
+      const updates = new Map<string, StoredResource | undefined>();
+      const resolveName = (name: string): void => {
+        if (!resources.has(name)) {
+          updates.set(name, undefined);
+          return;
+        }
+        const json = resources.get(name) as XdsResourceJson;
         const prior = previous?.byName.get(name);
-        byName.set(
+        updates.set(
           name,
           prior !== undefined && prior.json === json ? prior : this.resolve(proxyKey, typeUrl, name, json),
         );
-      }
-      next.set(typeUrl, byName);
+      };
+      if (names !== undefined) for (const name of names) resolveName(name);
+      else for (const name of resources.keys()) resolveName(name);
+      plans.set(typeUrl, { input: isSealed ? resources : undefined, updates, isFull: names === undefined });
     }
 
     const changes = new Map<string, Set<string>>();
@@ -131,27 +171,33 @@ export class ResourceStore {
       }
       names.add(name);
     };
-    for (const [typeUrl, byName] of next) {
+    for (const [typeUrl, plan] of plans) {
       let type = proxy.types.get(typeUrl);
       if (type === undefined) {
         type = new TypeResources();
         proxy.types.set(typeUrl, type);
       }
-      for (const [name, resource] of byName) {
+      type.input = plan.input;
+      for (const [name, resource] of plan.updates) {
         const old = type.byName.get(name);
         if (old === resource) continue;
-        resource.refs++;
-        this.contents.set(resource.hash.hex, resource);
-        type.digest.toggle(resource.hash);
         if (old !== undefined) {
           type.digest.toggle(old.hash);
           this.release(old);
         }
-        type.byName.set(name, resource);
+        if (resource === undefined) type.byName.delete(name);
+        else {
+          resource.refs++;
+          this.contents.set(resource.hash.hex, resource);
+          type.digest.toggle(resource.hash);
+          type.byName.set(name, resource);
+        }
         changed(typeUrl, name);
       }
+      if (!plan.isFull) continue;
+      // A full plan names every resource the type keeps: the others are gone.
       for (const [name, old] of type.byName) {
-        if (byName.has(name)) continue;
+        if (plan.updates.has(name)) continue;
         type.byName.delete(name);
         type.digest.toggle(old.hash);
         this.release(old);
@@ -159,7 +205,7 @@ export class ResourceStore {
       }
     }
     for (const [typeUrl, type] of proxy.types) {
-      if (next.has(typeUrl)) continue;
+      if (plans.has(typeUrl)) continue;
       for (const [name, old] of type.byName) {
         this.release(old);
         changed(typeUrl, name);
@@ -169,6 +215,24 @@ export class ResourceStore {
     proxy.isReady = true;
     if (changes.size > 0) proxy.changedAtMs = nowMs;
     return changes;
+  }
+
+  /** Names whose resource differs between two sealed maps (added, changed or removed), remembered. */
+  private diff(from: ResourceMap, to: ResourceMap): readonly string[] {
+    let byTarget = this.diffs.get(from);
+    if (byTarget === undefined) {
+      byTarget = new WeakMap();
+      this.diffs.set(from, byTarget);
+    }
+    let names = byTarget.get(to);
+    if (names === undefined) {
+      const out: string[] = [];
+      for (const [name, json] of to) if (from.get(name) !== json) out.push(name);
+      for (const name of from.keys()) if (!to.has(name)) out.push(name);
+      names = out;
+      byTarget.set(to, names);
+    }
+    return names;
   }
 
   /** Forgets a proxy's set (the object stays valid but empty and not ready). */
