@@ -67,6 +67,10 @@ export class AdsConnection {
   private inFlight = 0;
   private isFlushScheduled = false;
   private nonceCounter = 0;
+  /** SotW: the names of the last request per type, so that an ACK repeating them is not decoded again. */
+  private readonly lastNames = new Map<string, readonly string[]>();
+  private readonly previousNames = (typeUrl: string): readonly string[] | undefined =>
+    this.lastNames.get(typeUrl);
 
   constructor(
     private readonly host: ConnectionHost,
@@ -132,7 +136,13 @@ export class AdsConnection {
     if (this.isClosed) return;
     let request: Request;
     try {
-      request = this.protocol === 'sotw' ? decodeDiscoveryRequest(chunk) : decodeDeltaDiscoveryRequest(chunk);
+      if (this.protocol === 'sotw') {
+        const sotw = decodeDiscoveryRequest(chunk, this.previousNames);
+        this.lastNames.set(sotw.typeUrl, sotw.resourceNames);
+        request = sotw;
+      } else {
+        request = decodeDeltaDiscoveryRequest(chunk);
+      }
     } catch (err) {
       this.refuse(GrpcStatus.INVALID_ARGUMENT, err instanceof Error ? err.message : String(err));
       return;

@@ -8,6 +8,7 @@
  */
 import { encodeProtoObject, decodeProtoJson, type EncodedAny } from '../envoy/proto-json-codec.js';
 import { lookupMessageType } from '../envoy/proto-registry.js';
+import { scanDiscoveryRequest } from './discovery-request-scan.js';
 
 export const discoveryRequestType = 'envoy.service.discovery.v3.DiscoveryRequest';
 export const discoveryResponseType = 'envoy.service.discovery.v3.DiscoveryResponse';
@@ -84,7 +85,16 @@ function errorDetailField(json: Record<string, unknown>): ErrorDetail | undefine
   return { code: typeof code === 'number' ? code : 0, message: typeof message === 'string' ? message : '' };
 }
 
-export function decodeDiscoveryRequest(bytes: Uint8Array): DiscoveryRequestMessage {
+/**
+ * Decodes a state-of-the-world request. With `previousNames` (the names this stream last sent per
+ * type), a plain ACK repeating them is read by `scanDiscoveryRequest` and returns that same array.
+ */
+export function decodeDiscoveryRequest(
+  bytes: Uint8Array,
+  previousNames?: (typeUrl: string) => readonly string[] | undefined,
+): DiscoveryRequestMessage {
+  const scanned = previousNames === undefined ? undefined : scanDiscoveryRequest(bytes, previousNames);
+  if (scanned !== undefined) return { ...scanned, node: undefined, errorDetail: undefined };
   const json = decodeRequest(discoveryRequestType, bytes);
   return {
     versionInfo: stringField(json, 'version_info'),
