@@ -79,6 +79,11 @@ interface NamespaceView {
   readonly usesSourceLabels: boolean;
   readonly routes: Map<string, RouteSet>;
   readonly assignments: WeakMap<ReadonlyMap<string, readonly MeshEndpoint[]>, Map<string, AssignmentSet>>;
+  /** Per assignment key, the last set built and the endpoints it was built from. */
+  readonly lastAssignments: Map<
+    string,
+    { readonly endpoints: ReadonlyMap<string, readonly MeshEndpoint[]>; readonly set: AssignmentSet }
+  >;
 }
 
 interface RouteSet {
@@ -319,15 +324,29 @@ export class Translator {
     ]);
     let set = byProxyKey.get(key);
     if (set === undefined) {
+      // The set this key had for the previous endpoints: a plan whose service kept its endpoint
+      // array (the registry keeps unchanged ones) keeps its assignment, so an endpoint change
+      // recomputes one service per key, not all of them.
+      const previous = view.lastAssignments.get(key);
       const assignments = new Map<string, XdsResourceJson>();
       const explanations = new Map<string, AssignmentExplanation>();
       for (const plan of view.plans) {
-        const { resource, explanation } = this.assignment(plan, registry, proxy);
-        assignments.set(plan.name, resource);
-        explanations.set(plan.name, explanation);
+        const hostname = plan.service.hostname;
+        const kept = previous?.endpoints.get(hostname) === registry.endpoints.get(hostname);
+        const resource = kept ? previous?.set.assignments.get(plan.name) : undefined;
+        const explanation = kept ? previous?.set.explanations.get(plan.name) : undefined;
+        if (resource !== undefined && explanation !== undefined) {
+          assignments.set(plan.name, resource);
+          explanations.set(plan.name, explanation);
+          continue;
+        }
+        const computed = this.assignment(plan, registry, proxy);
+        assignments.set(plan.name, computed.resource);
+        explanations.set(plan.name, computed.explanation);
       }
       set = { assignments: sealResourceMap(assignments), explanations };
       byProxyKey.set(key, set);
+      view.lastAssignments.set(key, { endpoints: registry.endpoints, set });
     }
     return set;
   }
@@ -467,5 +486,6 @@ function buildNamespaceView(
     usesSourceLabels,
     routes: new Map(),
     assignments: new WeakMap(),
+    lastAssignments: new Map(),
   };
 }

@@ -20,6 +20,7 @@ import {
   type DeltaDiscoveryRequestMessage,
   type DiscoveryRequestMessage,
 } from './discovery-wire.js';
+import type { ResourceNamesCache } from './discovery-request-scan.js';
 import type { ProxyResources, ResourceChanges } from './resource-store.js';
 import { SotwSession } from './sotw-session.js';
 import { metricType, type XdsMetrics } from './xds-metrics.js';
@@ -43,6 +44,8 @@ export interface ConnectionHost {
   readonly log: Logger;
   readonly metrics: XdsMetrics;
   readonly maxInFlight: number;
+  /** Names lists already decoded (shared by every stream of the server). */
+  readonly namesCache: ResourceNamesCache;
   /** Admits the stream's proxy (onProxyConnected); resolves with its set or rejects with a refusal. */
   admit(connection: AdsConnection): Promise<ProxyResources>;
   /** The stream ended (called once, also for streams never admitted). */
@@ -67,10 +70,6 @@ export class AdsConnection {
   private inFlight = 0;
   private isFlushScheduled = false;
   private nonceCounter = 0;
-  /** SotW: the names of the last request per type, so that an ACK repeating them is not decoded again. */
-  private readonly lastNames = new Map<string, readonly string[]>();
-  private readonly previousNames = (typeUrl: string): readonly string[] | undefined =>
-    this.lastNames.get(typeUrl);
 
   constructor(
     private readonly host: ConnectionHost,
@@ -136,13 +135,10 @@ export class AdsConnection {
     if (this.isClosed) return;
     let request: Request;
     try {
-      if (this.protocol === 'sotw') {
-        const sotw = decodeDiscoveryRequest(chunk, this.previousNames);
-        this.lastNames.set(sotw.typeUrl, sotw.resourceNames);
-        request = sotw;
-      } else {
-        request = decodeDeltaDiscoveryRequest(chunk);
-      }
+      request =
+        this.protocol === 'sotw'
+          ? decodeDiscoveryRequest(chunk, this.host.namesCache)
+          : decodeDeltaDiscoveryRequest(chunk);
     } catch (err) {
       this.refuse(GrpcStatus.INVALID_ARGUMENT, err instanceof Error ? err.message : String(err));
       return;

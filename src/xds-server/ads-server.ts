@@ -16,6 +16,7 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { MetricsRegistry } from '../core/metrics-registry.js';
 import type { XdsResourceSet } from '../envoy/xds-resource.js';
 import { AdsConnection, StreamRefusedError, type ConnectionHost } from './ads-connection.js';
+import { ResourceNamesCache } from './discovery-request-scan.js';
 import { ResourceStore, type ProxyResources } from './resource-store.js';
 import { metricType, XdsMetrics } from './xds-metrics.js';
 import type { XdsNode } from './xds-node.js';
@@ -297,6 +298,7 @@ export class AdsServer {
       log: this.log,
       metrics,
       maxInFlight: Math.max(1, this.options.maxInFlightPerStream ?? 4),
+      namesCache: new ResourceNamesCache(),
       admit: async (connection) => {
         const node = connection.node;
         if (node === undefined) throw new StreamRefusedError(grpc.status.INTERNAL, 'no node');

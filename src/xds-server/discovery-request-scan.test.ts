@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeProtoJson } from '../envoy/proto-json-codec.js';
 import { XdsTypeUrl } from '../envoy/xds-resource.js';
-import { scanDiscoveryRequest } from './discovery-request-scan.js';
+import { ResourceNamesCache, scanDiscoveryRequest } from './discovery-request-scan.js';
 import { decodeDiscoveryRequest, discoveryRequestType } from './discovery-wire.js';
 
 const eds = XdsTypeUrl.clusterLoadAssignment;
@@ -12,23 +12,36 @@ function request(json: Record<string, unknown>): Uint8Array {
   return encodeProtoJson(discoveryRequestType, json);
 }
 
-test('an ACK repeating the last names of its type hands back that same array', () => {
-  const ack = request({ type_url: eds, version_info: 'v2', response_nonce: '7-3', resource_names: names });
-  const previous = [...names];
-  const scanned = scanDiscoveryRequest(ack, (t) => (t === eds ? previous : undefined));
-  assert.equal(scanned?.resourceNames, previous);
-  assert.deepEqual(scanned, {
-    versionInfo: 'v2',
-    resourceNames: previous,
-    typeUrl: eds,
-    responseNonce: '7-3',
-  });
-  // Other names (or none remembered for the type) are decoded afresh.
+test('a names list read before comes back as the same array; other lists are decoded afresh', () => {
+  const cache = new ResourceNamesCache();
+  const ack = (version: string, list: readonly string[]) =>
+    request({
+      type_url: eds,
+      version_info: version,
+      response_nonce: `n-${version}`,
+      resource_names: [...list],
+    });
+  const first = scanDiscoveryRequest(ack('v1', names), cache);
+  assert.deepEqual(first, { versionInfo: 'v1', resourceNames: names, typeUrl: eds, responseNonce: 'n-v1' });
+  // The next ACK of this proxy, or another proxy's with the same subscription: the same array.
+  const again = scanDiscoveryRequest(ack('v2', names), cache);
+  assert.equal(again?.resourceNames, first?.resourceNames);
+  assert.equal(again?.versionInfo, 'v2');
   const changed = [...names.slice(0, 49), 'outbound|8000||other.ns.svc.cluster.local'];
-  const fresh = scanDiscoveryRequest(request({ type_url: eds, resource_names: changed }), () => previous);
-  assert.notEqual(fresh?.resourceNames, previous);
-  assert.deepEqual(fresh?.resourceNames, changed);
-  assert.deepEqual(scanDiscoveryRequest(ack, () => undefined)?.resourceNames, names);
+  const other = scanDiscoveryRequest(ack('v3', changed), cache);
+  assert.notEqual(other?.resourceNames, first?.resourceNames);
+  assert.deepEqual(other?.resourceNames, changed);
+  assert.deepEqual(scanDiscoveryRequest(ack('v4', names.slice(1)), cache)?.resourceNames, names.slice(1));
+});
+
+test('a full names cache is emptied, never wrong', () => {
+  const cache = new ResourceNamesCache(2);
+  const lists = [['a'], ['b'], ['c'], ['a']];
+  for (const list of lists)
+    assert.deepEqual(
+      scanDiscoveryRequest(request({ type_url: eds, resource_names: list }), cache)?.resourceNames,
+      list,
+    );
 });
 
 test('anything but a plain request is left to the codec, which decodes or refuses it as before', () => {
@@ -46,10 +59,7 @@ test('anything but a plain request is left to the codec, which decodes or refuse
     Buffer.concat([request({ type_url: eds }), Buffer.from([0x3a, 0x00])]),
   ];
   for (const bytes of inputs) {
-    assert.equal(
-      scanDiscoveryRequest(bytes, () => names),
-      undefined,
-    );
+    assert.equal(scanDiscoveryRequest(bytes, new ResourceNamesCache()), undefined);
     let plain: unknown;
     let fast: unknown;
     try {
@@ -58,7 +68,7 @@ test('anything but a plain request is left to the codec, which decodes or refuse
       plain = (err as Error).message;
     }
     try {
-      fast = decodeDiscoveryRequest(bytes, () => names);
+      fast = decodeDiscoveryRequest(bytes, new ResourceNamesCache());
     } catch (err) {
       fast = (err as Error).message;
     }
@@ -66,7 +76,7 @@ test('anything but a plain request is left to the codec, which decodes or refuse
   }
 });
 
-test('with or without remembered names, a plain request decodes to the same message', () => {
+test('with or without the names cache, a plain request decodes to the same message', () => {
   for (const json of [
     { type_url: eds, version_info: 'v1', response_nonce: 'n', resource_names: names },
     { type_url: XdsTypeUrl.cluster },
@@ -74,9 +84,8 @@ test('with or without remembered names, a plain request decodes to the same mess
     {},
   ]) {
     const bytes = request(json);
-    assert.deepEqual(
-      decodeDiscoveryRequest(bytes, () => names),
-      decodeDiscoveryRequest(bytes),
-    );
+    const cache = new ResourceNamesCache();
+    for (let i = 0; i < 2; i++)
+      assert.deepEqual(decodeDiscoveryRequest(bytes, cache), decodeDiscoveryRequest(bytes));
   }
 });

@@ -4,8 +4,10 @@
  * version"), so a sidecar that knows 1,000 clusters sends 1,000 EDS names with every EDS ACK.
  * Decoding them into fresh strings each time (through protobufjs and the JSON mapping) was most of
  * the control plane's cost per push in bench:xds scenario B. This scanner reads the envelope
- * itself and, when the names are byte for byte the list the stream sent last time for that type,
- * hands back that same array - no new strings, and `TypeSubscription` recognises it at once.
+ * itself and, when the names are byte for byte a list it read before (the same proxy's last ACK,
+ * or another proxy's with the same subscription), hands back that same array - one native copy
+ * and a map lookup instead of a thousand new strings, and `TypeSubscription` recognises the list
+ * at once.
  *
  * It only accepts the plain shape: version, names, type URL and nonce with their declared wire
  * types, ASCII text. Anything else - a `node` (first requests), an `error_detail` (NACKs), other or
@@ -55,26 +57,45 @@ type Span = readonly [number, number];
 /** Latin-1 of an ASCII-only span, or undefined if a byte is not ASCII. */
 function ascii(bytes: Uint8Array, [start, end]: Span): string | undefined {
   for (let i = start; i < end; i++) if ((bytes[i] as number) > 0x7f) return undefined;
+  return latin1(bytes, start, end);
+}
+
+function latin1(bytes: Uint8Array, start: number, end: number): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
-/** True when the span holds exactly the (ASCII) text. */
-function spanEquals(bytes: Uint8Array, [start, end]: Span, text: string): boolean {
-  if (end - start !== text.length) return false;
-  for (let i = start, j = 0; i < end; i++, j++) {
-    const b = bytes[i] as number;
-    if (b > 0x7f || b !== text.charCodeAt(j)) return false;
+/**
+ * Decoded `resource_names` lists by the exact bytes they were read from (as a Latin-1 string, one
+ * char per byte). Sidecars that see the same services send the same list, so a few entries serve a
+ * whole fleet; bounded, it is simply emptied when full.
+ */
+export class ResourceNamesCache {
+  private readonly lists = new Map<string, readonly string[]>();
+  private chars = 0;
+
+  constructor(
+    private readonly maxLists = 4096,
+    private readonly maxChars = 32 * 1024 * 1024,
+  ) {}
+
+  get(region: string): readonly string[] | undefined {
+    return this.lists.get(region);
   }
-  return true;
+
+  set(region: string, names: readonly string[]): void {
+    if (this.lists.size >= this.maxLists || this.chars + region.length > this.maxChars) {
+      this.lists.clear();
+      this.chars = 0;
+    }
+    this.lists.set(region, names);
+    this.chars += region.length;
+  }
 }
 
-/**
- * Scans a DiscoveryRequest. `previousNames(typeUrl)` gives the names array last decoded on this
- * stream for that type; equal names return that array itself.
- */
+/** Scans a DiscoveryRequest; a names list read before (same bytes) comes back as the same array. */
 export function scanDiscoveryRequest(
   bytes: Uint8Array,
-  previousNames: (typeUrl: string) => readonly string[] | undefined,
+  cache: ResourceNamesCache,
 ): ScannedRequest | undefined {
   const f = fieldNumbers();
   const length = bytes.length;
@@ -83,21 +104,24 @@ export function scanDiscoveryRequest(
   let typeUrl: Span | undefined;
   let nonce: Span | undefined;
   const names: Span[] = [];
-  const varint = (): number | undefined => {
-    let result = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (pos >= length) return undefined;
-      const b = bytes[pos++] as number;
-      result += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return result;
-    }
-    return undefined;
-  };
+  /** Where the names run from and to (tags included), while they are contiguous. */
+  let namesStart = -1;
+  let namesEnd = -1;
+  let isContiguous = true;
   while (pos < length) {
-    const tag = varint();
-    if (tag === undefined || (tag & 7) !== 2) return undefined;
-    const size = varint();
-    if (size === undefined || pos + size > length) return undefined;
+    const tagStart = pos;
+    // Every field this scanner accepts has a one-byte tag (field number below 16).
+    const tag = bytes[pos++] as number;
+    if (tag > 0x7f || (tag & 7) !== 2) return undefined;
+    let b: number;
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (pos >= length || shift > 28) return undefined;
+      b = bytes[pos++] as number;
+      size += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    if (pos + size > length) return undefined;
     const span: Span = [pos, pos + size];
     pos += size;
     // Later occurrences of a singular field replace earlier ones, as protobufjs decodes them.
@@ -106,6 +130,9 @@ export function scanDiscoveryRequest(
         version = span;
         break;
       case f.resourceNames:
+        if (namesStart < 0) namesStart = tagStart;
+        else if (namesEnd !== tagStart) isContiguous = false;
+        namesEnd = pos;
         names.push(span);
         break;
       case f.typeUrl:
@@ -123,12 +150,9 @@ export function scanDiscoveryRequest(
   const versionText = text(version);
   const nonceText = text(nonce);
   if (typeUrlText === undefined || versionText === undefined || nonceText === undefined) return undefined;
-  let resourceNames: readonly string[] | undefined = previousNames(typeUrlText);
-  if (
-    resourceNames === undefined ||
-    resourceNames.length !== names.length ||
-    !names.every((span, i) => spanEquals(bytes, span, (resourceNames as readonly string[])[i] as string))
-  ) {
+  const region = names.length > 0 && isContiguous ? latin1(bytes, namesStart, namesEnd) : undefined;
+  let resourceNames = region === undefined ? undefined : cache.get(region);
+  if (resourceNames === undefined) {
     const decoded: string[] = [];
     for (const span of names) {
       const name = ascii(bytes, span);
@@ -136,6 +160,7 @@ export function scanDiscoveryRequest(
       decoded.push(name);
     }
     resourceNames = decoded;
+    if (region !== undefined) cache.set(region, decoded);
   }
   return { versionInfo: versionText, resourceNames, typeUrl: typeUrlText, responseNonce: nonceText };
 }

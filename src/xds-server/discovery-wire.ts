@@ -8,7 +8,7 @@
  */
 import { encodeProtoObject, decodeProtoJson, type EncodedAny } from '../envoy/proto-json-codec.js';
 import { lookupMessageType } from '../envoy/proto-registry.js';
-import { scanDiscoveryRequest } from './discovery-request-scan.js';
+import { scanDiscoveryRequest, type ResourceNamesCache } from './discovery-request-scan.js';
 
 export const discoveryRequestType = 'envoy.service.discovery.v3.DiscoveryRequest';
 export const discoveryResponseType = 'envoy.service.discovery.v3.DiscoveryResponse';
@@ -86,14 +86,14 @@ function errorDetailField(json: Record<string, unknown>): ErrorDetail | undefine
 }
 
 /**
- * Decodes a state-of-the-world request. With `previousNames` (the names this stream last sent per
- * type), a plain ACK repeating them is read by `scanDiscoveryRequest` and returns that same array.
+ * Decodes a state-of-the-world request. With a `ResourceNamesCache`, a plain request (an ACK) is
+ * read by `scanDiscoveryRequest`, and a names list read before comes back as the same array.
  */
 export function decodeDiscoveryRequest(
   bytes: Uint8Array,
-  previousNames?: (typeUrl: string) => readonly string[] | undefined,
+  namesCache?: ResourceNamesCache,
 ): DiscoveryRequestMessage {
-  const scanned = previousNames === undefined ? undefined : scanDiscoveryRequest(bytes, previousNames);
+  const scanned = namesCache === undefined ? undefined : scanDiscoveryRequest(bytes, namesCache);
   if (scanned !== undefined) return { ...scanned, node: undefined, errorDetail: undefined };
   const json = decodeRequest(discoveryRequestType, bytes);
   return {
