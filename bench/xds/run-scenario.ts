@@ -152,6 +152,7 @@ export async function runScenario(
     const samples: ChangeSample[] = [];
     const writesMs: number[] = [];
     const changeSampler = new ResourceSampler(cp.proc.pid, cpCpu);
+    const loadSamplers = fleet.pids.map((pid) => new ResourceSampler(pid, undefined));
     const phaseStartMs = monoMs();
     for (let k = 0; k < options.changes; k++) {
       const serviceIndex = changedService(spec, k);
@@ -185,6 +186,7 @@ export async function runScenario(
     }
     const phaseEndMs = monoMs();
     const changePhase = changeSampler.finish();
+    const loadCpuPct = loadSamplers.map((l) => l.finish().cpuPct);
     progress(`[${spec.name}]   control plane ${changePhase.cpuPct} % CPU, up to ${changePhase.rssMbMax} MB RSS`);
     const peak = peakRssMb(cp.proc.pid);
     const scraped = await scrapeMetrics(cp.adminUrl);
@@ -223,6 +225,7 @@ export async function runScenario(
         incomplete: samples.length - complete.length,
       },
       changePhase,
+      loadCpuPct,
       peakRssMb: peak,
       metrics,
       load,

@@ -73,6 +73,7 @@ function scenarioSection(s: ScenarioResult): string[] {
           'pushes / NACKs / push context errors (control plane /metrics)',
           `${s.metrics['pilot_xds_pushes'] ?? '-'} / ${s.metrics['pilot_total_xds_rejects'] ?? '-'} / ${s.metrics['pilot_xds_push_context_errors'] ?? '-'}`,
         ],
+        ['load processes CPU during the change phase (% of one core each)', s.loadCpuPct.join(' / ')],
         [
           'load processes: streams ended / unreadable responses / MB received',
           `${load.streamsEnded} / ${load.unreadable} / ${Math.round(load.mb)}`,

@@ -81,6 +81,8 @@ export interface ScenarioResult {
     readonly incomplete: number;
   };
   readonly changePhase: ResourceWindow;
+  /** CPU of each load process during the change phase (% of one core): near 100 means it is the bottleneck. */
+  readonly loadCpuPct: readonly number[];
   /** VmHWM at the end: the peak RSS of the control plane's whole life. */
   readonly peakRssMb: number;
   readonly metrics: Record<string, number>;

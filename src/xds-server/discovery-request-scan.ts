@@ -65,30 +65,47 @@ function latin1(bytes: Uint8Array, start: number, end: number): string {
 }
 
 /**
- * Decoded `resource_names` lists by the exact bytes they were read from (as a Latin-1 string, one
- * char per byte). Sidecars that see the same services send the same list, so a few entries serve a
- * whole fleet; bounded, it is simply emptied when full.
+ * Decoded `resource_names` lists by the exact bytes they were read from. Sidecars that see the same
+ * services send the same list, so a few entries serve a whole fleet. A lookup hashes a few bytes
+ * (length, count, both ends) and confirms with a byte comparison against the stored copy - no
+ * string is built for a list seen before. Bounded: it is simply emptied when full.
  */
 export class ResourceNamesCache {
-  private readonly lists = new Map<string, readonly string[]>();
-  private chars = 0;
+  private readonly lists = new Map<string, { readonly bytes: Buffer; readonly names: readonly string[] }[]>();
+  private storedBytes = 0;
 
   constructor(
     private readonly maxLists = 4096,
-    private readonly maxChars = 32 * 1024 * 1024,
+    private readonly maxBytes = 32 * 1024 * 1024,
   ) {}
 
-  get(region: string): readonly string[] | undefined {
-    return this.lists.get(region);
+  private static key(region: Uint8Array, count: number): string {
+    const edge = Math.min(64, region.length);
+    const head = Buffer.from(region.buffer, region.byteOffset, edge).toString('latin1');
+    const tail = Buffer.from(region.buffer, region.byteOffset + region.length - edge, edge).toString(
+      'latin1',
+    );
+    return `${region.length}|${count}|${head}|${tail}`;
   }
 
-  set(region: string, names: readonly string[]): void {
-    if (this.lists.size >= this.maxLists || this.chars + region.length > this.maxChars) {
+  get(region: Uint8Array, count: number): readonly string[] | undefined {
+    const candidates = this.lists.get(ResourceNamesCache.key(region, count));
+    if (candidates === undefined) return undefined;
+    const view = Buffer.from(region.buffer, region.byteOffset, region.length);
+    return candidates.find((c) => c.bytes.equals(view))?.names;
+  }
+
+  set(region: Uint8Array, count: number, names: readonly string[]): void {
+    if (this.lists.size >= this.maxLists || this.storedBytes + region.length > this.maxBytes) {
       this.lists.clear();
-      this.chars = 0;
+      this.storedBytes = 0;
     }
-    this.lists.set(region, names);
-    this.chars += region.length;
+    const key = ResourceNamesCache.key(region, count);
+    let candidates = this.lists.get(key);
+    if (candidates === undefined) this.lists.set(key, (candidates = []));
+    // A copy: the request's buffer must not be kept alive by the cache.
+    candidates.push({ bytes: Buffer.from(region), names });
+    this.storedBytes += region.length;
   }
 }
 
@@ -103,7 +120,7 @@ export function scanDiscoveryRequest(
   let version: Span | undefined;
   let typeUrl: Span | undefined;
   let nonce: Span | undefined;
-  const names: Span[] = [];
+  let count = 0;
   /** Where the names run from and to (tags included), while they are contiguous. */
   let namesStart = -1;
   let namesEnd = -1;
@@ -113,54 +130,63 @@ export function scanDiscoveryRequest(
     // Every field this scanner accepts has a one-byte tag (field number below 16).
     const tag = bytes[pos++] as number;
     if (tag > 0x7f || (tag & 7) !== 2) return undefined;
-    let b: number;
     let size = 0;
     for (let shift = 0; ; shift += 7) {
       if (pos >= length || shift > 28) return undefined;
-      b = bytes[pos++] as number;
+      const b = bytes[pos++] as number;
       size += (b & 0x7f) * 2 ** shift;
       if (b < 0x80) break;
     }
     if (pos + size > length) return undefined;
-    const span: Span = [pos, pos + size];
-    pos += size;
+    const field = tag >>> 3;
     // Later occurrences of a singular field replace earlier ones, as protobufjs decodes them.
-    switch (tag >>> 3) {
-      case f.versionInfo:
-        version = span;
-        break;
-      case f.resourceNames:
-        if (namesStart < 0) namesStart = tagStart;
-        else if (namesEnd !== tagStart) isContiguous = false;
-        namesEnd = pos;
-        names.push(span);
-        break;
-      case f.typeUrl:
-        typeUrl = span;
-        break;
-      case f.responseNonce:
-        nonce = span;
-        break;
-      default:
-        return undefined;
-    }
+    if (field === f.resourceNames) {
+      if (namesStart < 0) namesStart = tagStart;
+      else if (namesEnd !== tagStart) isContiguous = false;
+      namesEnd = pos + size;
+      count++;
+    } else if (field === f.versionInfo) version = [pos, pos + size];
+    else if (field === f.typeUrl) typeUrl = [pos, pos + size];
+    else if (field === f.responseNonce) nonce = [pos, pos + size];
+    else return undefined;
+    pos += size;
   }
   const text = (span: Span | undefined): string | undefined => (span === undefined ? '' : ascii(bytes, span));
   const typeUrlText = text(typeUrl);
   const versionText = text(version);
   const nonceText = text(nonce);
   if (typeUrlText === undefined || versionText === undefined || nonceText === undefined) return undefined;
-  const region = names.length > 0 && isContiguous ? latin1(bytes, namesStart, namesEnd) : undefined;
-  let resourceNames = region === undefined ? undefined : cache.get(region);
+  if (count === 0)
+    return { versionInfo: versionText, resourceNames: [], typeUrl: typeUrlText, responseNonce: nonceText };
+  const region = isContiguous ? bytes.subarray(namesStart, namesEnd) : undefined;
+  let resourceNames = region === undefined ? undefined : cache.get(region, count);
   if (resourceNames === undefined) {
-    const decoded: string[] = [];
-    for (const span of names) {
-      const name = ascii(bytes, span);
-      if (name === undefined) return undefined;
-      decoded.push(name);
-    }
+    const decoded = decodeNames(bytes, f.resourceNames);
+    if (decoded === undefined) return undefined;
     resourceNames = decoded;
-    if (region !== undefined) cache.set(region, decoded);
+    if (region !== undefined) cache.set(region, count, decoded);
   }
   return { versionInfo: versionText, resourceNames, typeUrl: typeUrlText, responseNonce: nonceText };
+}
+
+/** Every `resource_names` entry of a request already scanned as well formed; undefined if one is not ASCII. */
+function decodeNames(bytes: Uint8Array, namesField: number): string[] | undefined {
+  const names: string[] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    const tag = bytes[pos++] as number;
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = bytes[pos++] as number;
+      size += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    if (tag >>> 3 === namesField) {
+      const name = ascii(bytes, [pos, pos + size]);
+      if (name === undefined) return undefined;
+      names.push(name);
+    }
+    pos += size;
+  }
+  return names;
 }
