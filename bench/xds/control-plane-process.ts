@@ -27,6 +27,7 @@ export interface ControlPlaneStart {
   readonly address: string;
   readonly cpu: number | undefined;
   readonly profileDir: string | undefined;
+  readonly nodeFlags: readonly string[];
 }
 
 const listening = /xDS on ([\d.]+:\d+), admin on (http:\/\/[\d.]+:\d+)/;
@@ -36,7 +37,10 @@ export async function startControlPlane(
   start: ControlPlaneStart,
   timeoutMs = 120_000,
 ): Promise<ControlPlaneProcess> {
-  const nodeFlags = start.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', start.profileDir];
+  const nodeFlags = [
+    ...start.nodeFlags,
+    ...(start.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', start.profileDir]),
+  ];
   const startedAtMs = monoMs();
   const proc = group.start(
     'control-plane',

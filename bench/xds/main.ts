@@ -90,6 +90,7 @@ async function run(options: XdsBenchOptions, group: ProcessGroup, dir: string): 
           loadProcesses: options.loadProcesses ?? (spec.proxies > 200 ? 2 : 1),
           cpus: layout,
           isProfile: options.isProfile,
+          controlPlaneNodeFlags: options.controlPlaneNodeFlags,
         },
         group,
         dir,
@@ -161,7 +162,8 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await group.stopAll();
-    if (isOk) rmSync(dir, { recursive: true, force: true });
+    if (isOk && !options.isKeepLogs) rmSync(dir, { recursive: true, force: true });
+    else if (isOk) progress(`logs kept in ${dir}`);
   }
 }
 

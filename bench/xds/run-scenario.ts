@@ -32,6 +32,7 @@ export interface ScenarioRunOptions {
   /** [control plane CPU, everything else's CPU], or undefined to leave scheduling to the OS. */
   readonly cpus: readonly [number, number] | undefined;
   readonly isProfile: boolean;
+  readonly controlPlaneNodeFlags: readonly string[];
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -122,6 +123,7 @@ export async function runScenario(
       address: '127.95.0.1',
       cpu: cpCpu,
       profileDir,
+      nodeFlags: options.controlPlaneNodeFlags,
     });
     const controlPlaneReadyMs = round(cp.readyAtMs - cp.startedAtMs, 0);
     progress(`[${spec.name}] control plane ready after ${controlPlaneReadyMs} ms (xDS ${cp.xdsAddress})`);
@@ -129,15 +131,25 @@ export async function runScenario(
     fleet = await LoadFleet.start(group, options.loadProcesses, otherCpu);
     const proxies = Array.from({ length: spec.proxies }, (_, i) => simulatedProxy(spec, i));
     progress(`[${spec.name}] connecting ${spec.proxies} simulated sidecars from ${options.loadProcesses} load process(es)`);
+    const syncStartMs = monoMs();
+    const syncCp = new ResourceSampler(cp.proc.pid, cpCpu);
+    const syncLoads = fleet.pids.map((pid) => new ResourceSampler(pid, undefined));
     const sync = await fleet.connect(cp.xdsAddress, proxies, 300_000);
+    const syncEndMs = monoMs();
+    const syncCpWindow = syncCp.finish();
+    const syncLoadCpu = syncLoads.map((l) => l.finish().cpuPct);
     const perProxy = sync.syncedAtMs.map((t) => t - sync.connectStartMs);
     const initialSync = {
       allSyncedMs: round(Math.max(...perProxy), 0),
       medianProxyMs: round(median(perProxy), 0),
       firstProxyMs: round(Math.min(...perProxy), 0),
+      controlPlaneCpuPct: syncCpWindow.cpuPct,
+      controlPlaneRssMbMax: syncCpWindow.rssMbMax,
+      loadCpuPct: syncLoadCpu,
     };
     progress(
-      `[${spec.name}] initial sync: every proxy complete after ${initialSync.allSyncedMs} ms (median proxy ${initialSync.medianProxyMs} ms)`,
+      `[${spec.name}] initial sync: every proxy complete after ${initialSync.allSyncedMs} ms (median proxy ${initialSync.medianProxyMs} ms; ` +
+        `control plane ${initialSync.controlPlaneCpuPct} % CPU, up to ${initialSync.controlPlaneRssMbMax} MB; load processes ${syncLoadCpu.join(' / ')} % CPU)`,
     );
 
     // Let the sync's garbage settle before the steady-state window.
@@ -202,7 +214,12 @@ export async function runScenario(
     fleet = undefined;
     await group.stop(cp.proc, 30_000);
     let profile: ChangePhaseProfile | undefined;
-    if (profileDir !== undefined) profile = summariseWindow(readProfile(profileDir), phaseStartMs, phaseEndMs, writesMs);
+    let syncProfile: ChangePhaseProfile | undefined;
+    if (profileDir !== undefined) {
+      const cpuProfile = readProfile(profileDir);
+      profile = summariseWindow(cpuProfile, phaseStartMs, phaseEndMs, writesMs);
+      syncProfile = summariseWindow(cpuProfile, syncStartMs, syncEndMs, []);
+    }
 
     const complete = samples.flatMap((s) => (s.allAckedMs === null ? [] : [s.allAckedMs]));
     const medians = samples.flatMap((s) => (s.medianProxyMs === null ? [] : [s.medianProxyMs]));
@@ -230,6 +247,7 @@ export async function runScenario(
       metrics,
       load,
       profile,
+      syncProfile,
     };
     return { ...result, checks: checksFor(spec, result) };
   } finally {

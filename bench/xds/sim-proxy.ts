@@ -145,6 +145,10 @@ export class SimProxy {
       'grpc.use_local_subchannel_pool': 1,
       // Envoy accepts large responses (a CDS of 1,000 clusters is about a megabyte).
       'grpc.max_receive_message_length': 256 * 1024 * 1024,
+      // Envoy's HTTP/2 windows: initial_stream_window_size and initial_connection_window_size
+      // default to 256 MiB (api/envoy/config/core/v3/protocol.proto Http2ProtocolOptions); with
+      // Node's 64 KiB a megabyte response would wait for a dozen window updates.
+      'grpc-node.flow_control_window': 256 * 1024 * 1024,
     });
   }
 

@@ -12,6 +12,10 @@ export interface XdsBenchOptions {
   readonly loadProcesses: number | undefined;
   readonly isPinned: boolean;
   readonly isProfile: boolean;
+  /** Extra `node` flags for the control plane (investigations: --trace-gc, --max-old-space-size=...). */
+  readonly controlPlaneNodeFlags: readonly string[];
+  /** Keep the temp directory (process logs, kubeconfigs, profiles) even after a successful run. */
+  readonly isKeepLogs: boolean;
   readonly isJson: boolean;
   readonly isSave: boolean;
   readonly isHelp: boolean;
@@ -38,6 +42,8 @@ Options:
   --no-pin             do not pin the control plane to CPU 0 and everything else to CPU 1
   --profile            run the control plane under node --cpu-prof and report where the change
                        phase's CPU time goes (registry, translation, consistency check, xDS server...)
+  --cp-node-flags F    extra node flags for the control plane, space-separated (e.g. "--trace-gc")
+  --keep-logs          keep the temp directory with every process's log after a successful run
   --json               print the JSON result on stdout instead of the tables (progress stays on stderr)
   --save               write bench/results/<YYYY-MM-DD>-xds.md and .json
   --help               show this help
@@ -62,6 +68,8 @@ export function parseXdsBenchOptions(argv: readonly string[]): XdsBenchOptions {
   let loadProcesses: number | undefined;
   let isPinned = true;
   let isProfile = false;
+  let controlPlaneNodeFlags: string[] = [];
+  let isKeepLogs = false;
   let isJson = false;
   let isSave = false;
   let isHelp = false;
@@ -96,6 +104,16 @@ export function parseXdsBenchOptions(argv: readonly string[]): XdsBenchOptions {
       case '--profile':
         isProfile = true;
         break;
+      case '--cp-node-flags': {
+        const flags = value();
+        if (flags === undefined || !flags.trim().startsWith('--'))
+          throw new OptionsError(`--cp-node-flags takes node flags such as "--trace-gc", got '${flags ?? ''}'`);
+        controlPlaneNodeFlags = flags.trim().split(/\s+/);
+        break;
+      }
+      case '--keep-logs':
+        isKeepLogs = true;
+        break;
       case '--json':
         isJson = true;
         break;
@@ -110,5 +128,18 @@ export function parseXdsBenchOptions(argv: readonly string[]): XdsBenchOptions {
         throw new OptionsError(`unknown option '${arg}' (see --help)`);
     }
   }
-  return { scenarios, changes, spacingMs, steadyS, loadProcesses, isPinned, isProfile, isJson, isSave, isHelp };
+  return {
+    scenarios,
+    changes,
+    spacingMs,
+    steadyS,
+    loadProcesses,
+    isPinned,
+    isProfile,
+    controlPlaneNodeFlags,
+    isKeepLogs,
+    isJson,
+    isSave,
+    isHelp,
+  };
 }

@@ -60,6 +60,10 @@ function scenarioSection(s: ScenarioResult): string[] {
           `${s.initialSync.allSyncedMs} ms (median proxy ${s.initialSync.medianProxyMs} ms, first ${s.initialSync.firstProxyMs} ms)`,
         ],
         [
+          'during the initial sync: control plane CPU / peak RSS; load processes CPU',
+          `${s.initialSync.controlPlaneCpuPct} % / ${s.initialSync.controlPlaneRssMbMax} MB; ${s.initialSync.loadCpuPct.join(' / ')} %`,
+        ],
+        [
           'endpoint change -> every proxy ACKed (p50 / p99 / max)',
           a === undefined ? '-' : `${a.p50} / ${a.p99} / ${a.max} ms (n=${a.count}, min ${a.min})`,
         ],
@@ -109,12 +113,12 @@ function samplesSection(s: ScenarioResult): string[] {
   ];
 }
 
-function profileSection(name: string, p: ChangePhaseProfile | undefined): string[] {
+function profileSection(name: string, p: ChangePhaseProfile | undefined, phase = 'the change phase'): string[] {
   if (p === undefined) return [];
   return [
-    `### Scenario ${name}: control plane CPU profile of the change phase`,
+    `### Scenario ${name}: control plane CPU profile of ${phase}`,
     '',
-    `${p.isWindowed ? 'Samples within the change phase' : 'The whole profile (it did not overlap the change phase)'}: ` +
+    `${p.isWindowed ? 'Samples within the window' : 'The whole profile (it did not overlap the change phase)'}: ` +
       `${p.windowMs} ms, of which ${p.busyMs} ms busy.`,
     '',
     table(
@@ -127,19 +131,23 @@ function profileSection(name: string, p: ChangePhaseProfile | undefined): string
       p.inclusive.map((r) => [r.name, String(r.ms), String(r.pct)]),
     ),
     '',
-    table(
-      ['change', 'event in registry ms', 'recompute start ms', 'recompute end ms', 'CP busy ms'],
-      p.timeline.map((t) => [
-        String(t.index + 1),
-        opt(t.eventSeenMs),
-        opt(t.recomputeStartMs),
-        opt(t.recomputeEndMs),
-        String(t.busyMs),
-      ]),
-    ),
-    '',
-    'Times after the write, from the first / last profile sample (1 ms interval) inside that code.',
-    '',
+    ...(p.timeline.length === 0
+      ? []
+      : [
+          table(
+            ['change', 'event in registry ms', 'recompute start ms', 'recompute end ms', 'CP busy ms'],
+            p.timeline.map((t) => [
+              String(t.index + 1),
+              opt(t.eventSeenMs),
+              opt(t.recomputeStartMs),
+              opt(t.recomputeEndMs),
+              String(t.busyMs),
+            ]),
+          ),
+          '',
+          'Times after the write, from the first / last profile sample (1 ms interval) inside that code.',
+          '',
+        ]),
     table(
       ['hottest functions (self time)', 'ms', '% of busy'],
       p.topSelf.map((r) => [r.name, String(r.ms), String(r.pct)]),
@@ -151,7 +159,12 @@ function profileSection(name: string, p: ChangePhaseProfile | undefined): string
 /** The report printed on stdout. */
 export function formatReport(result: XdsBenchResult): string {
   const lines = [...targetsSection(result)];
-  for (const s of result.scenarios) lines.push(...scenarioSection(s), ...profileSection(s.scenario, s.profile));
+  for (const s of result.scenarios)
+    lines.push(
+      ...scenarioSection(s),
+      ...profileSection(s.scenario, s.profile),
+      ...profileSection(s.scenario, s.syncProfile, 'the initial sync'),
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -189,7 +202,11 @@ export function formatMarkdownFile(result: XdsBenchResult): string {
     "plane's CPU not spent by the control plane) and the load average before trusting a difference; a",
     'change of a few milliseconds between runs is within the noise.',
     '',
-    ...result.scenarios.flatMap((s) => [...samplesSection(s), ...profileSection(s.scenario, s.profile)]),
+    ...result.scenarios.flatMap((s) => [
+      ...samplesSection(s),
+      ...profileSection(s.scenario, s.profile),
+      ...profileSection(s.scenario, s.syncProfile, 'the initial sync'),
+    ]),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -71,6 +71,10 @@ export interface ScenarioResult {
     readonly allSyncedMs: number;
     readonly medianProxyMs: number;
     readonly firstProxyMs: number;
+    /** Control plane CPU (% of one core) and peak RSS during the sync. */
+    readonly controlPlaneCpuPct: number;
+    readonly controlPlaneRssMbMax: number;
+    readonly loadCpuPct: readonly number[];
   };
   readonly steady: ResourceWindow;
   readonly changes: {
@@ -89,6 +93,8 @@ export interface ScenarioResult {
   readonly load: readonly LoadStats[];
   readonly checks: readonly TargetCheck[];
   readonly profile: ChangePhaseProfile | undefined;
+  /** The same for the initial sync (every proxy connecting at once). */
+  readonly syncProfile: ChangePhaseProfile | undefined;
 }
 
 export interface XdsBenchResult {
