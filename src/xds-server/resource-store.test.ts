@@ -152,3 +152,25 @@ test('a move to a sealed map with an invalid resource is refused whole and the p
   assert.deepEqual([...(store.find('p')?.resources(XdsTypeUrl.cluster)?.byName.keys() ?? [])], ['a']);
   assert.equal(store.set('p', new Map([[XdsTypeUrl.cluster, good]]), 2).size, 0);
 });
+
+test('proxies given the same sealed map share one resolved copy, released when the last one leaves', () => {
+  const store = new ResourceStore();
+  const shared = sealResourceMap(
+    new Map([
+      ['a', cluster('a')],
+      ['b', cluster('b')],
+    ]),
+  );
+  for (let i = 0; i < 100; i++) store.set(`p${i}`, new Map([[XdsTypeUrl.cluster, shared]]), 0);
+  const first = store.find('p0')?.resources(XdsTypeUrl.cluster);
+  assert.equal(store.find('p99')?.resources(XdsTypeUrl.cluster), first, 'one TypeResources for all');
+  assert.equal(first?.byName.get('a')?.refs, 1);
+  assert.equal(store.distinctContents, 2);
+  for (let i = 0; i < 99; i++) store.delete(`p${i}`);
+  assert.equal(store.distinctContents, 2);
+  store.delete('p99');
+  assert.equal(store.distinctContents, 0);
+  // The map is resolved again (from the object cache) for a newcomer.
+  store.set('late', new Map([[XdsTypeUrl.cluster, shared]]), 0);
+  assert.equal(store.distinctContents, 2);
+});

@@ -7,6 +7,13 @@
  * in again (translation reuses unchanged resources) is recognised by identity without
  * re-serializing it. `set` costs O(size of that proxy's set) and touches no other proxy.
  *
+ * A sealed map (`sealResourceMap`: translation's maps shared by many proxies) is final, so it is
+ * resolved once into one `TypeResources` that every proxy given that map shares (refcounted), and
+ * a proxy moving from sealed map A to sealed map B costs the names that differ between A and B,
+ * computed once for every proxy making the same move (an endpoint change moves a thousand proxies
+ * between a few shared assignment maps). Other maps get a `TypeResources` of their own, compared
+ * name by name.
+ *
  * Resources are treated as immutable once handed to the store.
  */
 import { ErrorCode, SpillwayError } from '../core/errors.js';
@@ -48,13 +55,18 @@ export class StoredResource {
   }
 }
 
-/** One type of one proxy's set. */
+/** One type of one proxy's set (read only outside the store; shared between proxies when sealed). */
 export class TypeResources {
   readonly byName = new Map<string, StoredResource>();
-  /** The sealed map this type was last set from (its content is exactly `byName`), if it was sealed. */
-  input: ResourceMap | undefined;
   /** XOR of every resource hash of this type: the type's version when all of it is served. */
   readonly digest = new XorDigest();
+  /** Proxies holding this object (shared ones only). */
+  users = 0;
+
+  constructor(
+    /** The sealed map it was resolved from, when shared; its content is exactly `byName`. */
+    readonly input: ResourceMap | undefined,
+  ) {}
 }
 
 /** One proxy's set. The object is stable for a proxy key; its content changes on `set`. */
@@ -83,19 +95,13 @@ const typeUrlPrefix = 'type.googleapis.com/';
 
 type ResourceMap = ReadonlyMap<string, XdsResourceJson>;
 
-/** What one `set` does to one type: new resources by name (undefined: removed). */
-interface TypePlan {
-  readonly input: ResourceMap | undefined;
-  readonly updates: ReadonlyMap<string, StoredResource | undefined>;
-  /** `updates` names every resource of the type (anything else it held is removed). */
-  readonly isFull: boolean;
-}
-
 export class ResourceStore {
   private readonly contents = new Map<string, StoredResource>();
   private readonly byObject = new WeakMap<object, StoredResource>();
   private readonly proxies = new Map<string, ProxyResources>();
   private readonly diffs = new WeakMap<ResourceMap, WeakMap<ResourceMap, readonly string[]>>();
+  /** The shared contents of sealed maps some proxy holds. */
+  private readonly shared = new WeakMap<ResourceMap, TypeResources>();
 
   /** Number of distinct resource contents held (for tests and debug views). */
   get distinctContents(): number {
@@ -121,100 +127,103 @@ export class ResourceStore {
    * Replaces a proxy's whole set and returns what changed. Atomic: if any resource is
    * inconsistent or cannot be encoded, throws `SPILLWAY_ERR_XDS_RESOURCE_INVALID` and keeps the
    * previous set.
-   *
-   * A sealed map (`sealResourceMap`) is final, so a proxy given the same sealed map as last time
-   * has nothing to compare for that type, and a proxy moving from sealed map A to sealed map B
-   * only looks at the names whose resource differs between A and B - computed once for all the
-   * proxies making the same move (an endpoint change moves a thousand proxies between a few
-   * shared assignment maps). Other maps are compared name by name.
    */
   set(proxyKey: string, set: XdsResourceSet, nowMs: number): ResourceChanges {
     const proxy = this.proxy(proxyKey);
     // First resolve everything (this may throw), then apply.
-    const plans = new Map<string, TypePlan>();
+    const next = new Map<string, TypeResources>();
     for (const [typeUrl, resources] of set) {
       if (typeof typeUrl !== 'string' || !typeUrl.startsWith(typeUrlPrefix))
         this.fail(proxyKey, `type URL "${String(typeUrl)}" does not start with ${typeUrlPrefix}`);
       const previous = proxy.types.get(typeUrl);
-      const isSealed = isSealedResourceMap(resources);
-      const served = previous?.input;
-      if (isSealed && served !== undefined && served === resources) {
-        plans.set(typeUrl, { input: resources, updates: new Map(), isFull: false });
-        continue;
+      if (isSealedResourceMap(resources)) {
+        next.set(typeUrl, this.shared.get(resources) ?? this.build(proxyKey, typeUrl, resources, previous));
+      } else {
+        next.set(typeUrl, this.build(proxyKey, typeUrl, resources, previous, false));
       }
-      const names =
-        isSealed && served !== undefined && previous !== undefined ? this.diff(served, resources) : undefined;
-      const updates = new Map<string, StoredResource | undefined>();
-      const resolveName = (name: string): void => {
-        if (!resources.has(name)) {
-          updates.set(name, undefined);
-          return;
-        }
-        const json = resources.get(name) as XdsResourceJson;
-        const prior = previous?.byName.get(name);
-        updates.set(
-          name,
-          prior !== undefined && prior.json === json ? prior : this.resolve(proxyKey, typeUrl, name, json),
-        );
-      };
-      if (names !== undefined) for (const name of names) resolveName(name);
-      else for (const name of resources.keys()) resolveName(name);
-      plans.set(typeUrl, { input: isSealed ? resources : undefined, updates, isFull: names === undefined });
     }
 
     const changes = new Map<string, Set<string>>();
-    const changed = (typeUrl: string, name: string): void => {
-      let names = changes.get(typeUrl);
-      if (names === undefined) {
-        names = new Set();
-        changes.set(typeUrl, names);
+    const changed = (typeUrl: string, names: Iterable<string>): void => {
+      let set = changes.get(typeUrl);
+      for (const name of names) {
+        if (set === undefined) changes.set(typeUrl, (set = new Set()));
+        set.add(name);
       }
-      names.add(name);
     };
-    for (const [typeUrl, plan] of plans) {
-      let type = proxy.types.get(typeUrl);
-      if (type === undefined) {
-        type = new TypeResources();
-        proxy.types.set(typeUrl, type);
-      }
-      type.input = plan.input;
-      for (const [name, resource] of plan.updates) {
-        const old = type.byName.get(name);
-        if (old === resource) continue;
-        if (old !== undefined) {
-          type.digest.toggle(old.hash);
-          this.release(old);
-        }
-        if (resource === undefined) type.byName.delete(name);
-        else {
-          resource.refs++;
-          this.contents.set(resource.hash.hex, resource);
-          type.digest.toggle(resource.hash);
-          type.byName.set(name, resource);
-        }
-        changed(typeUrl, name);
-      }
-      if (!plan.isFull) continue;
-      // A full plan names every resource the type keeps: the others are gone.
-      for (const [name, old] of type.byName) {
-        if (plan.updates.has(name)) continue;
-        type.byName.delete(name);
-        type.digest.toggle(old.hash);
-        this.release(old);
-        changed(typeUrl, name);
-      }
+    for (const [typeUrl, type] of next) {
+      const old = proxy.types.get(typeUrl);
+      if (old === type) continue;
+      changed(typeUrl, this.changedNames(old, type));
+      this.acquire(type);
+      proxy.types.set(typeUrl, type);
+      if (old !== undefined) this.drop(old);
     }
-    for (const [typeUrl, type] of proxy.types) {
-      if (plans.has(typeUrl)) continue;
-      for (const [name, old] of type.byName) {
-        this.release(old);
-        changed(typeUrl, name);
-      }
+    for (const [typeUrl, old] of proxy.types) {
+      if (next.has(typeUrl)) continue;
+      changed(typeUrl, old.byName.keys());
       proxy.types.delete(typeUrl);
+      this.drop(old);
     }
     proxy.isReady = true;
     if (changes.size > 0) proxy.changedAtMs = nowMs;
     return changes;
+  }
+
+  /**
+   * Resolves a map into a new TypeResources (not yet holding references). A sealed map is
+   * remembered as shared; `previous` lends its entries for objects it already resolved.
+   */
+  private build(
+    proxyKey: string,
+    typeUrl: string,
+    resources: ResourceMap,
+    previous: TypeResources | undefined,
+    isShared = true,
+  ): TypeResources {
+    const type = new TypeResources(isShared ? resources : undefined);
+    for (const [name, json] of resources) {
+      const prior = previous?.byName.get(name);
+      const resource =
+        prior !== undefined && prior.json === json ? prior : this.resolve(proxyKey, typeUrl, name, json);
+      type.byName.set(name, resource);
+      type.digest.toggle(resource.hash);
+    }
+    if (isShared) this.shared.set(resources, type);
+    return type;
+  }
+
+  /** Names whose resource differs between what a proxy held and what it now holds. */
+  private changedNames(old: TypeResources | undefined, next: TypeResources): Iterable<string> {
+    if (old === undefined) return next.byName.keys();
+    const out: string[] = [];
+    if (old.input !== undefined && next.input !== undefined) {
+      // Only the names whose object differs; equal content in a new object is the same entry.
+      for (const name of this.diff(old.input, next.input))
+        if (old.byName.get(name) !== next.byName.get(name)) out.push(name);
+      return out;
+    }
+    for (const [name, resource] of next.byName) if (old.byName.get(name) !== resource) out.push(name);
+    for (const name of old.byName.keys()) if (!next.byName.has(name)) out.push(name);
+    return out;
+  }
+
+  /** A proxy starts holding `type`: its resources are referenced once per TypeResources. */
+  private acquire(type: TypeResources): void {
+    if (type.input !== undefined && type.users++ > 0) return;
+    for (const resource of type.byName.values()) {
+      resource.refs++;
+      this.contents.set(resource.hash.hex, resource);
+    }
+  }
+
+  private drop(type: TypeResources): void {
+    if (type.input !== undefined) {
+      if (--type.users > 0) return;
+      // Nobody holds it: forget it (a later set with the same map resolves it again, from cache).
+      if (this.shared.get(type.input) === type) this.shared.delete(type.input);
+    }
+    for (const resource of type.byName.values()) this.release(resource);
   }
 
   /** Names whose resource differs between two sealed maps (added, changed or removed), remembered. */
@@ -239,7 +248,7 @@ export class ResourceStore {
   delete(proxyKey: string): void {
     const proxy = this.proxies.get(proxyKey);
     if (proxy === undefined) return;
-    for (const type of proxy.types.values()) for (const old of type.byName.values()) this.release(old);
+    for (const type of proxy.types.values()) this.drop(type);
     proxy.types.clear();
     proxy.isReady = false;
     this.proxies.delete(proxyKey);
