@@ -136,6 +136,7 @@ export class TypeSubscription {
   /** Every ACK repeats the list as it was: recognise that without allocating. */
   private isSameList(resourceNames: readonly string[]): boolean {
     const last = this.lastList;
+    if (last === resourceNames) return true;
     if (last === undefined || last.length !== resourceNames.length) return false;
     for (let i = 0; i < last.length; i++) if (last[i] !== resourceNames[i]) return false;
     return true;
