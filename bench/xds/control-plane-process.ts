@@ -68,7 +68,8 @@ export async function startControlPlane(
   let match: RegExpExecArray | null = null;
   while (match === null) {
     if (proc.hasExited) throw new Error(`the control plane exited:\n${ProcessGroup.logTail(proc)}`);
-    if (monoMs() > deadline) throw new Error(`the control plane did not listen:\n${ProcessGroup.logTail(proc)}`);
+    if (monoMs() > deadline)
+      throw new Error(`the control plane did not listen:\n${ProcessGroup.logTail(proc)}`);
     match = listening.exec(readFileSync(proc.logPath, 'utf8'));
     if (match === null) await sleep(20);
   }

@@ -60,10 +60,16 @@ const AREAS: readonly [string, (url: string, fn: string) => boolean][] = [
   ['GC', (u, f) => u === '' && f === '(garbage collector)'],
   ['V8/native (program)', (u, f) => u === '' && f === '(program)'],
   ['registry (src/registry)', (u) => u.includes('/src/registry/')],
-  ['consistency check (translate/check-resource-set)', (u) => u.includes('/src/translate/check-resource-set')],
+  [
+    'consistency check (translate/check-resource-set)',
+    (u) => u.includes('/src/translate/check-resource-set'),
+  ],
   ['translation (src/translate)', (u) => u.includes('/src/translate/')],
   ['Istio config (src/istio)', (u) => u.includes('/src/istio/')],
-  ['xDS server: resource store + hashing', (u) => /\/src\/xds-server\/(resource-store|content-digest)/.test(u)],
+  [
+    'xDS server: resource store + hashing',
+    (u) => /\/src\/xds-server\/(resource-store|content-digest)/.test(u),
+  ],
   ['xDS server: sessions + wire', (u) => u.includes('/src/xds-server/')],
   ['codec (src/envoy)', (u) => u.includes('/src/envoy/')],
   ['control plane (src/control-plane)', (u) => u.includes('/src/control-plane/')],

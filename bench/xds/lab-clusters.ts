@@ -82,7 +82,9 @@ export async function startLabClusters(kubeconfigDir: string): Promise<LabCluste
 async function createAll(server: RunningApiServer, objects: readonly ScenarioObject[]): Promise<void> {
   for (const { resource, object } of objects) {
     try {
-      await server.client.create(resource, object as unknown as KubeObject, { fieldManager: 'spillway-bench' });
+      await server.client.create(resource, object as unknown as KubeObject, {
+        fieldManager: 'spillway-bench',
+      });
     } catch (err) {
       // The initial namespaces (default, kube-system) exist already; anything else is a bug here.
       if ((err as { code?: number }).code === 409 && resource === 'namespaces') continue;
@@ -90,16 +92,14 @@ async function createAll(server: RunningApiServer, objects: readonly ScenarioObj
         `cannot create ${resource} ${object.metadata.namespace ?? ''}/${object.metadata.name}: ${
           err instanceof Error ? err.message : String(err)
         }`,
+        { cause: err },
       );
     }
   }
 }
 
 /** Writes the scenario into both clusters; returns the object count per cluster. */
-export async function loadScenario(
-  lab: LabClusters,
-  spec: ScenarioSpec,
-): Promise<Record<ClusterId, number>> {
+export async function loadScenario(lab: LabClusters, spec: ScenarioSpec): Promise<Record<ClusterId, number>> {
   const counts: Record<string, number> = {};
   for (const clusterId of CLUSTERS) {
     const objects = clusterObjects(spec, clusterId);

@@ -53,7 +53,11 @@ export class LoadFleet {
   }
 
   /** Connects every proxy (split round-robin over the processes); resolves when all are synced. */
-  async connect(xdsAddress: string, proxies: readonly SimulatedProxy[], timeoutMs: number): Promise<SyncResult> {
+  async connect(
+    xdsAddress: string,
+    proxies: readonly SimulatedProxy[],
+    timeoutMs: number,
+  ): Promise<SyncResult> {
     const shares = this.procs.map((_, i) => proxies.filter((_, j) => j % this.procs.length === i));
     const connecting = this.procs.map((p) =>
       nextMessage<LoadEvent>(p, (m) => m.type === 'connecting', 'the proxies to connect'),
@@ -79,7 +83,9 @@ export class LoadFleet {
       for (const t of m.syncedAtMs) syncedAtMs.push(t ?? Number.NaN);
       stats.push(m.stats);
     }
-    const connectStartMs = Math.min(...starts.map((m) => (m.type === 'connecting' ? m.connectStartMs : Infinity)));
+    const connectStartMs = Math.min(
+      ...starts.map((m) => (m.type === 'connecting' ? m.connectStartMs : Infinity)),
+    );
     return { connectStartMs, syncedAtMs, stats };
   }
 

@@ -30,7 +30,12 @@ export type LoadEvent =
    */
   | { readonly type: 'synced'; readonly syncedAtMs: ProxyTimes; readonly stats: LoadStats }
   /** For change `id`: when each proxy had received and ACKed the EDS response holding the marker. */
-  | { readonly type: 'seen'; readonly id: number; readonly ackedAtMs: ProxyTimes; readonly isComplete: boolean }
+  | {
+      readonly type: 'seen';
+      readonly id: number;
+      readonly ackedAtMs: ProxyTimes;
+      readonly isComplete: boolean;
+    }
   | { readonly type: 'stopped'; readonly stats: LoadStats }
   | { readonly type: 'error'; readonly message: string };
 

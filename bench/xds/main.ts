@@ -46,9 +46,11 @@ function machineNotes(): XdsMachineNotes {
 function setupNotes(options: XdsBenchOptions, cpusUsed: readonly [number, number] | undefined): string[] {
   return [
     'Two lab API servers (`startApiServer`, what `spillway apiserver` runs) in the benchmark process, one per Kubernetes cluster: cluster-1 (cn-hangzhou, zones -h/-k) and cluster-2 (ap-northeast-1, zones 1a/1b), 2 Nodes per zone labelled topology.kubernetes.io/region and /zone; data directories on tmpfs (the lab server fsyncs every write); no lab controllers.',
-    'Scenario objects written through the API server\'s in-process object API (same validation and watch events as HTTP): 10 namespaces; per service a selector-less Service in both clusters (one mesh service, port `http` 8000) and one hand-written EndpointSlice per cluster (`endpointslice.kubernetes.io/managed-by: spillway-bench`) of 5 ready endpoints with `nodeName` and `zone`, spread over every node; one DestinationRule per service in cluster-1 with `outlierDetection`, so that the default locality failover gives each proxy priorities relative to its zone.',
+    "Scenario objects written through the API server's in-process object API (same validation and watch events as HTTP): 10 namespaces; per service a selector-less Service in both clusters (one mesh service, port `http` 8000) and one hand-written EndpointSlice per cluster (`endpointslice.kubernetes.io/managed-by: spillway-bench`) of 5 ready endpoints with `nodeName` and `zone`, spread over every node; one DestinationRule per service in cluster-1 with `outlierDetection`, so that the default locality failover gives each proxy priorities relative to its zone.",
     'The measured control plane: `spillway control-plane --cluster-id cluster-1 --kubeconfig <cluster-1> --remote <cluster-2>=cluster-2 --log-level warn`, built from this checkout (dist/), default debounce (10 ms)' +
-      (cpusUsed === undefined ? ', not pinned.' : `, pinned alone to CPU ${cpusUsed[0]} (taskset); the API servers, the benchmark and the load processes share CPU ${cpusUsed[1]}.`),
+      (cpusUsed === undefined
+        ? ', not pinned.'
+        : `, pinned alone to CPU ${cpusUsed[0]} (taskset); the API servers, the benchmark and the load processes share CPU ${cpusUsed[1]}.`),
     'Simulated sidecars: raw ADS state-of-the-world clients on grpc-js (one HTTP/2 connection each), in separate load processes. Node id `sidecar~<ip>~<pod>.<ns>~<ns>.svc.cluster.local`, metadata CLUSTER_ID / NAMESPACE / LABELS / WORKLOAD_NAME, `node.locality` spread round-robin over both clusters and all four zones, namespaces round-robin. Subscription as Envoy: wildcard CDS; EDS for every EDS cluster received; wildcard LDS after the first EDS response; RDS for every route name; every response ACKed at once.',
     'Initial sync: all proxies connect at once; per proxy, the time its last needed ACK went out (CDS, EDS for every cluster, LDS, RDS for every route), from the first connect.',
     `Endpoint changes (${options.changes}, ${options.spacingMs} ms apart, alternating clusters, a different service each time): one EndpointSlice update adding an endpoint with a fresh address. Timed from just before the update call (benchmark process) to the moment each proxy has written its ACK of the EDS response holding that address (load processes). Every timestamp is process.hrtime.bigint(), i.e. CLOCK_MONOTONIC, one clock for all processes of the machine. "Every proxy" = the last of them; p50/p99 are nearest-rank over the changes.`,
@@ -75,7 +77,9 @@ async function run(options: XdsBenchOptions, group: ProcessGroup, dir: string): 
   const machine = machineNotes();
   const busyPctBeforeStart = await sampleBusyPct(machine.cpuCount, 1000);
   if (busyPctBeforeStart.some((pct) => pct > 10))
-    progress(`warning: the machine is busy before the benchmark starts (CPU busy ${busyPctBeforeStart.join(' / ')} %); results will be noisy`);
+    progress(
+      `warning: the machine is busy before the benchmark starts (CPU busy ${busyPctBeforeStart.join(' / ')} %); results will be noisy`,
+    );
   const layout = cpuLayout(options);
   const scenarios: ScenarioResult[] = [];
   for (const name of options.scenarios) {
@@ -152,12 +156,16 @@ async function main(): Promise<number> {
   let isOk = false;
   try {
     const result = await run(options, group, dir);
-    process.stdout.write(options.isJson ? `${JSON.stringify(result, null, 2)}\n` : `\n${formatReport(result)}`);
+    process.stdout.write(
+      options.isJson ? `${JSON.stringify(result, null, 2)}\n` : `\n${formatReport(result)}`,
+    );
     if (options.isSave) progress(`saved ${save(result)}.md and .json`);
     isOk = true;
     return 0;
   } catch (err) {
-    process.stderr.write(`bench:xds failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `bench:xds failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.stderr.write(`logs kept in ${dir}\n`);
     return 1;
   } finally {

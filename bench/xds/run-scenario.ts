@@ -116,7 +116,9 @@ export async function runScenario(
         `${spec.services} DestinationRules (${Object.values(objectsPerCluster).reduce((a, b) => a + b, 0)} objects) in ${scenarioWriteMs} ms`,
     );
 
-    progress(`[${spec.name}] starting spillway control-plane${cpCpu === undefined ? '' : ` on CPU ${cpCpu}`}`);
+    progress(
+      `[${spec.name}] starting spillway control-plane${cpCpu === undefined ? '' : ` on CPU ${cpCpu}`}`,
+    );
     const cp = await startControlPlane(group, {
       kubeconfig1: lab.clusters['cluster-1'].kubeconfig,
       kubeconfig2: lab.clusters['cluster-2'].kubeconfig,
@@ -130,7 +132,9 @@ export async function runScenario(
 
     fleet = await LoadFleet.start(group, options.loadProcesses, otherCpu);
     const proxies = Array.from({ length: spec.proxies }, (_, i) => simulatedProxy(spec, i));
-    progress(`[${spec.name}] connecting ${spec.proxies} simulated sidecars from ${options.loadProcesses} load process(es)`);
+    progress(
+      `[${spec.name}] connecting ${spec.proxies} simulated sidecars from ${options.loadProcesses} load process(es)`,
+    );
     const syncStartMs = monoMs();
     const syncCp = new ResourceSampler(cp.proc.pid, cpCpu);
     const syncLoads = fleet.pids.map((pid) => new ResourceSampler(pid, undefined));
@@ -199,7 +203,9 @@ export async function runScenario(
     const phaseEndMs = monoMs();
     const changePhase = changeSampler.finish();
     const loadCpuPct = loadSamplers.map((l) => l.finish().cpuPct);
-    progress(`[${spec.name}]   control plane ${changePhase.cpuPct} % CPU, up to ${changePhase.rssMbMax} MB RSS`);
+    progress(
+      `[${spec.name}]   control plane ${changePhase.cpuPct} % CPU, up to ${changePhase.rssMbMax} MB RSS`,
+    );
     const peak = peakRssMb(cp.proc.pid);
     const scraped = await scrapeMetrics(cp.adminUrl);
     const metrics: Record<string, number> = {

@@ -146,7 +146,10 @@ export function markerPlacement(
 export function clusterObjects(spec: ScenarioSpec, clusterId: ClusterId): ScenarioObject[] {
   const out: ScenarioObject[] = [];
   for (let n = 0; n < spec.namespaces; n++)
-    out.push({ resource: 'namespaces', object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `bench-${n}` } } });
+    out.push({
+      resource: 'namespaces',
+      object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: `bench-${n}` } },
+    });
   const { region, zones } = TOPOLOGY[clusterId];
   for (let i = 0; i < 2 * spec.nodesPerZone; i++) {
     out.push({

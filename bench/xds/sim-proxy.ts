@@ -45,8 +45,7 @@ export class SimContext {
       this.fullDecodes++;
       const json = decodeProtoJson(discoveryResponseType, bytes);
       const resources = (json['resources'] as Json[] | undefined) ?? [];
-      names =
-        envelope.typeUrl === XdsTypeUrl.cluster ? edsNames(resources) : routeNames(resources);
+      names = envelope.typeUrl === XdsTypeUrl.cluster ? edsNames(resources) : routeNames(resources);
       names = [...new Set(names)].sort();
       this.namesByVersion.set(key, names);
     }
@@ -174,7 +173,14 @@ export class SimProxy {
   private state(typeUrl: string): TypeState {
     let state = this.types.get(typeUrl);
     if (state === undefined) {
-      state = { names: undefined, isRequested: false, version: '', nonce: '', isAcked: false, received: new Set() };
+      state = {
+        names: undefined,
+        isRequested: false,
+        version: '',
+        nonce: '',
+        isAcked: false,
+        received: new Set(),
+      };
       this.types.set(typeUrl, state);
     }
     return state;
@@ -194,7 +200,8 @@ export class SimProxy {
       tail['node'] = this.node;
       this.isNodeSent = true;
     }
-    const rest = Object.keys(tail).length === 0 ? new Uint8Array(0) : encodeProtoJson(discoveryRequestType, tail);
+    const rest =
+      Object.keys(tail).length === 0 ? new Uint8Array(0) : encodeProtoJson(discoveryRequestType, tail);
     this.call?.write(Buffer.concat([head, rest]));
   }
 
@@ -219,14 +226,16 @@ export class SimProxy {
         this.request(typeUrl, undefined);
         const names = ctx.dependentNames(envelope, bytes);
         const eds = this.state(XdsTypeUrl.clusterLoadAssignment);
-        if (!eds.isRequested || !sameNames(eds.names, names)) this.request(XdsTypeUrl.clusterLoadAssignment, names);
+        if (!eds.isRequested || !sameNames(eds.names, names))
+          this.request(XdsTypeUrl.clusterLoadAssignment, names);
         break;
       }
       case XdsTypeUrl.listener: {
         this.request(typeUrl, undefined);
         const names = ctx.dependentNames(envelope, bytes);
         const rds = this.state(XdsTypeUrl.routeConfiguration);
-        if (!rds.isRequested || !sameNames(rds.names, names)) this.request(XdsTypeUrl.routeConfiguration, names);
+        if (!rds.isRequested || !sameNames(rds.names, names))
+          this.request(XdsTypeUrl.routeConfiguration, names);
         break;
       }
       case XdsTypeUrl.clusterLoadAssignment:

@@ -107,7 +107,9 @@ export function parseXdsBenchOptions(argv: readonly string[]): XdsBenchOptions {
       case '--cp-node-flags': {
         const flags = value();
         if (flags === undefined || !flags.trim().startsWith('--'))
-          throw new OptionsError(`--cp-node-flags takes node flags such as "--trace-gc", got '${flags ?? ''}'`);
+          throw new OptionsError(
+            `--cp-node-flags takes node flags such as "--trace-gc", got '${flags ?? ''}'`,
+          );
         controlPlaneNodeFlags = flags.trim().split(/\s+/);
         break;
       }

@@ -86,7 +86,15 @@ function scenarioSection(s: ScenarioResult): string[] {
     ),
     '',
     table(
-      ['control plane', 'window', 'CPU (% of one core)', 'RSS at end', 'RSS max', 'other load on its CPU', 'steal'],
+      [
+        'control plane',
+        'window',
+        'CPU (% of one core)',
+        'RSS at end',
+        'RSS max',
+        'other load on its CPU',
+        'steal',
+      ],
       [windowRow('steady state (no changes)', s.steady), windowRow('change phase', s.changePhase)],
     ),
     '',
@@ -113,7 +121,11 @@ function samplesSection(s: ScenarioResult): string[] {
   ];
 }
 
-function profileSection(name: string, p: ChangePhaseProfile | undefined, phase = 'the change phase'): string[] {
+function profileSection(
+  name: string,
+  p: ChangePhaseProfile | undefined,
+  phase = 'the change phase',
+): string[] {
   if (p === undefined) return [];
   return [
     `### Scenario ${name}: control plane CPU profile of ${phase}`,
