@@ -148,7 +148,7 @@ async function main(): Promise<number> {
   process.on('exit', () => group.killAllNow());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      process.stderr.write(`\nbench:xds: ${signal}, stopping everything it started\n`);
+      process.stderr.write(`\nbench:xds: ${signal}, stopping everything it started (logs kept in ${dir})\n`);
       void group.stopAll().finally(() => process.exit(130));
     });
   }
