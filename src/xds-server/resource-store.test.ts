@@ -174,3 +174,11 @@ test('proxies given the same sealed map share one resolved copy, released when t
   store.set('late', new Map([[XdsTypeUrl.cluster, shared]]), 0);
   assert.equal(store.distinctContents, 2);
 });
+
+test('one sealed map filed under two types is resolved, and refused, per type', () => {
+  const store = new ResourceStore();
+  const map = sealResourceMap(new Map([['a', cluster('a')]]));
+  store.set('p', new Map([[XdsTypeUrl.cluster, map]]), 0);
+  // The same map as listeners: its cluster has the wrong @type there, whatever was resolved before.
+  assert.throws(() => store.set('q', new Map([[XdsTypeUrl.listener, map]]), 0), /has "@type"/);
+});

@@ -64,6 +64,7 @@ export class TypeResources {
   users = 0;
 
   constructor(
+    readonly typeUrl: string,
     /** The sealed map it was resolved from, when shared; its content is exactly `byName`. */
     readonly input: ResourceMap | undefined,
   ) {}
@@ -100,8 +101,8 @@ export class ResourceStore {
   private readonly byObject = new WeakMap<object, StoredResource>();
   private readonly proxies = new Map<string, ProxyResources>();
   private readonly diffs = new WeakMap<ResourceMap, WeakMap<ResourceMap, readonly string[]>>();
-  /** The shared contents of sealed maps some proxy holds. */
-  private readonly shared = new WeakMap<ResourceMap, TypeResources>();
+  /** The shared contents of sealed maps some proxy holds, per type URL. */
+  private readonly shared = new Map<string, WeakMap<ResourceMap, TypeResources>>();
 
   /** Number of distinct resource contents held (for tests and debug views). */
   get distinctContents(): number {
@@ -137,7 +138,8 @@ export class ResourceStore {
         this.fail(proxyKey, `type URL "${String(typeUrl)}" does not start with ${typeUrlPrefix}`);
       const previous = proxy.types.get(typeUrl);
       if (isSealedResourceMap(resources)) {
-        next.set(typeUrl, this.shared.get(resources) ?? this.build(proxyKey, typeUrl, resources, previous));
+        const known = this.shared.get(typeUrl)?.get(resources);
+        next.set(typeUrl, known ?? this.build(proxyKey, typeUrl, resources, previous));
       } else {
         next.set(typeUrl, this.build(proxyKey, typeUrl, resources, previous, false));
       }
@@ -181,7 +183,7 @@ export class ResourceStore {
     previous: TypeResources | undefined,
     isShared = true,
   ): TypeResources {
-    const type = new TypeResources(isShared ? resources : undefined);
+    const type = new TypeResources(typeUrl, isShared ? resources : undefined);
     for (const [name, json] of resources) {
       const prior = previous?.byName.get(name);
       const resource =
@@ -189,7 +191,11 @@ export class ResourceStore {
       type.byName.set(name, resource);
       type.digest.toggle(resource.hash);
     }
-    if (isShared) this.shared.set(resources, type);
+    if (isShared) {
+      let byMap = this.shared.get(typeUrl);
+      if (byMap === undefined) this.shared.set(typeUrl, (byMap = new WeakMap()));
+      byMap.set(resources, type);
+    }
     return type;
   }
 
@@ -221,7 +227,8 @@ export class ResourceStore {
     if (type.input !== undefined) {
       if (--type.users > 0) return;
       // Nobody holds it: forget it (a later set with the same map resolves it again, from cache).
-      if (this.shared.get(type.input) === type) this.shared.delete(type.input);
+      const byMap = this.shared.get(type.typeUrl);
+      if (byMap?.get(type.input) === type) byMap.delete(type.input);
     }
     for (const resource of type.byName.values()) this.release(resource);
   }
