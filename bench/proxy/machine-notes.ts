@@ -59,12 +59,12 @@ function firstLine(command: string, args: readonly string[]): string {
   );
 }
 
-function cpuModel(): string {
+export function cpuModel(): string {
   const match = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
   return match?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
 }
 
-function osName(): string {
+export function osName(): string {
   try {
     const match = /^PRETTY_NAME="?([^"\n]+)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'));
     return match?.[1] ?? 'unknown';
@@ -73,7 +73,7 @@ function osName(): string {
   }
 }
 
-function revision(): string {
+export function revision(): string {
   try {
     const git = (args: string[]): string =>
       execFileSync('git', ['--no-optional-locks', '-C', REPO_ROOT, ...args], {

@@ -19,7 +19,7 @@ import { SystemRandom, type Random } from '../core/random.js';
 import type { XdsResourceSet } from '../envoy/xds-resource.js';
 import { defaultMeshConfig, type MeshConfig } from '../istio/istio-config.js';
 import { MeshDiscovery } from '../registry/mesh-discovery.js';
-import { checkResourceSet } from '../translate/check-resource-set.js';
+import { ResourceSetChecker } from '../translate/check-resource-set.js';
 import type { ProxyContext } from '../translate/proxy-context.js';
 import { resolveProxyContext } from '../translate/resolve-proxy-context.js';
 import type { TranslationExplanation } from '../translate/translation-explanation.js';
@@ -55,6 +55,8 @@ export class ControlPlane {
   readonly metrics = new MetricsRegistry();
   private readonly server: AdsServer;
   private readonly translator = new Translator();
+  /** Remembers what it checked: proxies sharing maps of resources cost a lookup each. */
+  private readonly checker = new ResourceSetChecker();
   private readonly mesh: MeshConfig;
   private readonly proxies = new Map<string, ServedProxy>();
   private readonly clock: Clock;
@@ -209,7 +211,7 @@ export class ControlPlane {
         dnsDomainSuffix: this.mesh.dnsDomainSuffix,
       });
       const result = this.translator.translate({ registry, istio, mesh: this.mesh, proxy: context });
-      const problems = checkResourceSet(result.resources);
+      const problems = this.checker.check(result.resources);
       if (problems.length > 0) {
         const first = problems[0];
         throw new Error(

@@ -44,3 +44,20 @@ export function xdsResourceName(resource: XdsResourceJson): string {
     resource['@type'] === XdsTypeUrl.clusterLoadAssignment ? resource['cluster_name'] : resource['name'];
   return typeof name === 'string' ? name : '';
 }
+
+const sealedMaps = new WeakSet<object>();
+
+/**
+ * Marks a map of resources as final: neither it nor its resources will ever change. Whoever
+ * derives something from a sealed map (a consistency check, a diff against the map served before)
+ * may remember the result by the map's identity. Translation seals the maps it shares between
+ * proxies; a map built and then edited in place must simply not be sealed.
+ */
+export function sealResourceMap<M extends ReadonlyMap<string, XdsResourceJson>>(map: M): M {
+  sealedMaps.add(map);
+  return map;
+}
+
+export function isSealedResourceMap(map: ReadonlyMap<string, XdsResourceJson>): boolean {
+  return sealedMaps.has(map);
+}

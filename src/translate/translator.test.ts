@@ -83,6 +83,69 @@ test('a new endpoints array for one service recomputes only that service', () =>
   assert.equal(after.get(XdsTypeUrl.cluster)?.get(mockb), before.get(XdsTypeUrl.cluster)?.get(mockb));
 });
 
+test('an endpoint change in a copied registry keeps the namespace view and every other assignment', () => {
+  // The registry copies its services map (and rebuilds the changed service) on endpoint changes.
+  const translator = new Translator();
+  const istio = istioSnapshot({
+    destinationRules: [
+      configEntry('DestinationRule', 'all', 'default', {
+        host: '*.default.svc.cluster.local',
+        trafficPolicy: { outlierDetection: {} },
+      }),
+    ],
+  });
+  const proxy = resolveProxyContext(
+    node('mocka-ap-northeast-1a-6d9f7c-x3', '127.84.1.3'),
+    registry,
+    defaults,
+  );
+  const before = translator.translate({ registry, istio, mesh: defaultMeshConfig, proxy }).resources;
+  const services = new Map(registry.services);
+  const mockbHost = 'mockb.default.svc.cluster.local';
+  const mockbService = registry.services.get(mockbHost);
+  if (mockbService !== undefined)
+    services.set(mockbHost, { ...mockbService, ports: [...mockbService.ports] });
+  const endpoints = new Map(registry.endpoints);
+  endpoints.set(mockbHost, (registry.endpoints.get(mockbHost) ?? []).slice(1));
+  const copied = { ...registry, version: 2, services, endpoints };
+  const after = translator.translate({ registry: copied, istio, mesh: defaultMeshConfig, proxy }).resources;
+  // Outbound clusters and routes come from the namespace view (inbound ones are the proxy's own).
+  for (const type of [XdsTypeUrl.cluster, XdsTypeUrl.routeConfiguration])
+    for (const [name, resource] of after.get(type) ?? [])
+      if (!name.startsWith('inbound|'))
+        assert.equal(resource, before.get(type)?.get(name), `${name}: the same object`);
+  const cla = (set: typeof before, name: string) => set.get(XdsTypeUrl.clusterLoadAssignment)?.get(name);
+  const mockc = 'outbound|8000||mockc.default.svc.cluster.local';
+  assert.equal(cla(after, mockc), cla(before, mockc));
+  assert.notDeepEqual(cla(after, mockb), cla(before, mockb));
+  // The same as a translator that never saw the old snapshot.
+  const fresh = new Translator().translate({
+    registry: copied,
+    istio,
+    mesh: defaultMeshConfig,
+    proxy,
+  }).resources;
+  assert.deepEqual(
+    [...(after.get(XdsTypeUrl.clusterLoadAssignment) ?? [])],
+    [...(fresh.get(XdsTypeUrl.clusterLoadAssignment) ?? [])],
+  );
+  assert.deepEqual([...(after.get(XdsTypeUrl.cluster) ?? [])], [...(fresh.get(XdsTypeUrl.cluster) ?? [])]);
+  // A real service change (another port) is not mistaken for the same services.
+  const changedServices = new Map(services);
+  if (mockbService !== undefined)
+    changedServices.set(mockbHost, {
+      ...mockbService,
+      ports: [...mockbService.ports, { name: 'http-admin', port: 9000, protocol: 'TCP', targetPort: 9000 }],
+    });
+  const changed = translator.translate({
+    registry: { ...copied, version: 3, services: changedServices },
+    istio,
+    mesh: defaultMeshConfig,
+    proxy,
+  }).resources;
+  assert.ok(changed.get(XdsTypeUrl.cluster)?.has('outbound|9000||mockb.default.svc.cluster.local'));
+});
+
 test('DestinationRule lookup: the proxy namespace first, then the service namespace, then the root namespace', () => {
   const policy = (n: number) => ({ trafficPolicy: { connectionPool: { tcp: { maxConnections: n } } } });
   const limit = (c: Json) =>

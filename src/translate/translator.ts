@@ -12,7 +12,12 @@
  *   ClusterLoadAssignment map: proxies of one namespace in one zone share it.
  */
 import { localityKey } from '../core/locality.js';
-import { XdsTypeUrl, type XdsResourceJson, type XdsResourceSet } from '../envoy/xds-resource.js';
+import {
+  sealResourceMap,
+  XdsTypeUrl,
+  type XdsResourceJson,
+  type XdsResourceSet,
+} from '../envoy/xds-resource.js';
 import type { IstioConfigSnapshot, MeshConfig } from '../istio/istio-config.js';
 import type { MeshEndpoint, MeshService, RegistrySnapshot } from '../registry/mesh-model.js';
 import { ConfigIndex, type ConfigRef } from './config-index.js';
@@ -35,6 +40,7 @@ import {
 } from './outbound-cluster.js';
 import type { ProxyContext } from './proxy-context.js';
 import { proxyServiceTargets } from './proxy-service-targets.js';
+import { sameServiceMaps } from './service-equivalence.js';
 import { isProxylessGrpc } from './resolve-proxy-context.js';
 import { httpProxyListener, inboundResources } from './sidecar-listeners.js';
 import {
@@ -73,6 +79,11 @@ interface NamespaceView {
   readonly usesSourceLabels: boolean;
   readonly routes: Map<string, RouteSet>;
   readonly assignments: WeakMap<ReadonlyMap<string, readonly MeshEndpoint[]>, Map<string, AssignmentSet>>;
+  /** Per assignment key, the last set built and the endpoints it was built from. */
+  readonly lastAssignments: Map<
+    string,
+    { readonly endpoints: ReadonlyMap<string, readonly MeshEndpoint[]>; readonly set: AssignmentSet }
+  >;
 }
 
 interface RouteSet {
@@ -86,7 +97,7 @@ interface AssignmentSet {
   readonly explanations: ReadonlyMap<string, AssignmentExplanation>;
 }
 
-const emptyMap: ReadonlyMap<string, XdsResourceJson> = new Map();
+const emptyMap: ReadonlyMap<string, XdsResourceJson> = sealResourceMap(new Map());
 
 function flavorOf(proxy: ProxyContext): ClusterFlavor {
   if (isProxylessGrpc(proxy)) return 'grpc';
@@ -113,6 +124,13 @@ export class Translator {
     ReadonlyMap<string, MeshService>,
     WeakMap<ConfigIndex, Map<string, NamespaceView>>
   >();
+  /** A registry services map -> the first seen map with the same content (the views' cache key). */
+  private readonly canonical = new WeakMap<
+    ReadonlyMap<string, MeshService>,
+    ReadonlyMap<string, MeshService>
+  >();
+  private lastServices: ReadonlyMap<string, MeshService> | undefined;
+  private readonly proxyListeners = new Map<string, XdsResourceJson>();
   private readonly groups = new WeakMap<readonly MeshEndpoint[], Map<string, LocalityGroup[]>>();
   private readonly claCache = new WeakMap<
     LocalityGroup[],
@@ -142,7 +160,7 @@ export class Translator {
       for (const [k, v] of gw.sources) routeSources.set(k, v);
     } else {
       sharedRoutes = this.sidecarRoutes(view, proxy);
-      const listener = httpProxyListener(proxy);
+      const listener = this.httpProxyListener(proxy);
       listeners.set(listener['name'] as string, asResource(listener));
       const inbound = inboundResources(proxy, proxyServiceTargets(registry, proxy), index, input.mesh);
       for (const l of inbound.listeners) listeners.set(l['name'] as string, asResource(l));
@@ -187,10 +205,11 @@ export class Translator {
     flavor: ClusterFlavor,
     clusterId: string,
   ): NamespaceView {
-    let byIndex = this.views.get(registry.services);
+    const services = this.canonicalServices(registry.services);
+    let byIndex = this.views.get(services);
     if (byIndex === undefined) {
       byIndex = new WeakMap();
-      this.views.set(registry.services, byIndex);
+      this.views.set(services, byIndex);
     }
     let byKey = byIndex.get(index);
     if (byKey === undefined) {
@@ -200,10 +219,42 @@ export class Translator {
     const key = `${flavor}|${namespace}|${clusterId}`;
     let view = byKey.get(key);
     if (view === undefined) {
-      view = buildNamespaceView(registry.services, index, namespace, flavor, clusterId);
+      view = buildNamespaceView(services, index, namespace, flavor, clusterId);
       byKey.set(key, view);
     }
     return view;
+  }
+
+  /**
+   * The registry copies its services map on every endpoint change too; a map with the same
+   * services as the previous one maps to that one, so the namespace views built from it (clusters,
+   * routes: O(services) each) are reused. Compared once per registry snapshot, not per proxy.
+   */
+  private canonicalServices(services: ReadonlyMap<string, MeshService>): ReadonlyMap<string, MeshService> {
+    let canonical = this.canonical.get(services);
+    if (canonical === undefined) {
+      const last = this.lastServices;
+      canonical = last !== undefined && sameServiceMaps(last, services) ? last : services;
+      this.canonical.set(services, canonical);
+      this.lastServices = canonical;
+    }
+    return canonical;
+  }
+
+  /**
+   * The outbound HTTP-proxy listener depends on the proxy's localhost address only: one object per
+   * address, so the xDS store and the consistency check recognise it instead of re-reading it
+   * for every proxy on every recompute.
+   */
+  private httpProxyListener(proxy: ProxyContext): XdsResourceJson {
+    let listener = this.proxyListeners.get(proxy.localhostAddress);
+    if (listener === undefined) {
+      // Bounded: lab workloads each have their own address; a churning fleet must not grow it forever.
+      if (this.proxyListeners.size >= 10_000) this.proxyListeners.clear();
+      listener = asResource(httpProxyListener(proxy));
+      this.proxyListeners.set(proxy.localhostAddress, listener);
+    }
+    return listener;
   }
 
   private sidecarRoutes(view: NamespaceView, proxy: ProxyContext): RouteSet {
@@ -212,7 +263,11 @@ export class Translator {
     if (set === undefined) {
       const route = httpProxyRouteConfiguration({ ...view.routeInputBase, proxyLabels: proxy.labels });
       const refs = view.routeInputBase.virtualServices.map((vs) => vs.ref);
-      set = { routes: toMap([route]), listeners: emptyMap, sources: new Map([[httpProxyRouteName, refs]]) };
+      set = {
+        routes: sealResourceMap(toMap([route])),
+        listeners: emptyMap,
+        sources: new Map([[httpProxyRouteName, refs]]),
+      };
       view.routes.set(key, set);
     }
     return set;
@@ -244,7 +299,11 @@ export class Translator {
           );
         }
       }
-      set = { routes: toMap(routeConfigs), listeners: toMap(listeners), sources };
+      set = {
+        routes: sealResourceMap(toMap(routeConfigs)),
+        listeners: sealResourceMap(toMap(listeners)),
+        sources,
+      };
       view.routes.set(key, set);
     }
     return set;
@@ -265,15 +324,29 @@ export class Translator {
     ]);
     let set = byProxyKey.get(key);
     if (set === undefined) {
+      // The set this key had for the previous endpoints: a plan whose service kept its endpoint
+      // array (the registry keeps unchanged ones) keeps its assignment, so an endpoint change
+      // recomputes one service per key, not all of them.
+      const previous = view.lastAssignments.get(key);
       const assignments = new Map<string, XdsResourceJson>();
       const explanations = new Map<string, AssignmentExplanation>();
       for (const plan of view.plans) {
-        const { resource, explanation } = this.assignment(plan, registry, proxy);
-        assignments.set(plan.name, resource);
-        explanations.set(plan.name, explanation);
+        const hostname = plan.service.hostname;
+        const kept = previous?.endpoints.get(hostname) === registry.endpoints.get(hostname);
+        const resource = kept ? previous?.set.assignments.get(plan.name) : undefined;
+        const explanation = kept ? previous?.set.explanations.get(plan.name) : undefined;
+        if (resource !== undefined && explanation !== undefined) {
+          assignments.set(plan.name, resource);
+          explanations.set(plan.name, explanation);
+          continue;
+        }
+        const computed = this.assignment(plan, registry, proxy);
+        assignments.set(plan.name, computed.resource);
+        explanations.set(plan.name, computed.explanation);
       }
-      set = { assignments, explanations };
+      set = { assignments: sealResourceMap(assignments), explanations };
       byProxyKey.set(key, set);
+      view.lastAssignments.set(key, { endpoints: registry.endpoints, set });
     }
     return set;
   }
@@ -398,7 +471,7 @@ function buildNamespaceView(
   return {
     services: visible,
     plans: unique,
-    clusters,
+    clusters: sealResourceMap(clusters),
     clusterExplanations: explanations,
     failoverLabelKeys: [...labelKeys].sort(),
     routeInputBase: {
@@ -413,5 +486,6 @@ function buildNamespaceView(
     usesSourceLabels,
     routes: new Map(),
     assignments: new WeakMap(),
+    lastAssignments: new Map(),
   };
 }

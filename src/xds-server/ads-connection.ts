@@ -20,6 +20,8 @@ import {
   type DeltaDiscoveryRequestMessage,
   type DiscoveryRequestMessage,
 } from './discovery-wire.js';
+import type { ResourceNamesCache } from './discovery-request-scan.js';
+import type { BudgetHold, SendBudget } from './send-budget.js';
 import type { ProxyResources, ResourceChanges } from './resource-store.js';
 import { SotwSession } from './sotw-session.js';
 import { metricType, type XdsMetrics } from './xds-metrics.js';
@@ -43,6 +45,10 @@ export interface ConnectionHost {
   readonly log: Logger;
   readonly metrics: XdsMetrics;
   readonly maxInFlight: number;
+  /** Names lists already decoded (shared by every stream of the server). */
+  readonly namesCache: ResourceNamesCache;
+  /** Response bytes the whole server may have in flight. */
+  readonly sendBudget: SendBudget;
   /** Admits the stream's proxy (onProxyConnected); resolves with its set or rejects with a refusal. */
   admit(connection: AdsConnection): Promise<ProxyResources>;
   /** The stream ended (called once, also for streams never admitted). */
@@ -67,6 +73,9 @@ export class AdsConnection {
   private inFlight = 0;
   private isFlushScheduled = false;
   private nonceCounter = 0;
+  /** This stream's responses in flight, as counted in the server's send budget. */
+  private readonly holds = new Set<BudgetHold>();
+  private readonly wake = (): void => this.flush();
 
   constructor(
     private readonly host: ConnectionHost,
@@ -132,7 +141,10 @@ export class AdsConnection {
     if (this.isClosed) return;
     let request: Request;
     try {
-      request = this.protocol === 'sotw' ? decodeDiscoveryRequest(chunk) : decodeDeltaDiscoveryRequest(chunk);
+      request =
+        this.protocol === 'sotw'
+          ? decodeDiscoveryRequest(chunk, this.host.namesCache)
+          : decodeDeltaDiscoveryRequest(chunk);
     } catch (err) {
       this.refuse(GrpcStatus.INVALID_ARGUMENT, err instanceof Error ? err.message : String(err));
       return;
@@ -208,6 +220,10 @@ export class AdsConnection {
 
   private flush(): void {
     while (!this.isClosed && this.inFlight < this.host.maxInFlight) {
+      if (!this.host.sendBudget.hasRoom()) {
+        this.host.sendBudget.wait(this.wake);
+        return;
+      }
       let response: PendingResponse | undefined;
       try {
         response = this.session.nextResponse();
@@ -225,9 +241,13 @@ export class AdsConnection {
   private send(response: PendingResponse): void {
     const startMs = this.host.clock.monotonicMs();
     this.inFlight++;
+    const hold = this.host.sendBudget.hold(response.bytes.length);
+    this.holds.add(hold);
     this.host.onPush(this, response);
     this.call.write(response.bytes, (err?: Error | null) => {
       this.inFlight--;
+      this.holds.delete(hold);
+      hold.release();
       this.host.metrics.sendTime.observe((this.host.clock.monotonicMs() - startMs) / 1000);
       const type = metricType(response.typeUrl);
       if (err !== undefined && err !== null) {
@@ -246,6 +266,10 @@ export class AdsConnection {
   private close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    // gRPC never calls back the writes of a cancelled stream: give their bytes back now.
+    this.host.sendBudget.cancel(this.wake);
+    for (const hold of this.holds) hold.release();
+    this.holds.clear();
     this.queued.length = 0;
     this.host.detach(this);
   }

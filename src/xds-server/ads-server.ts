@@ -16,6 +16,8 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { MetricsRegistry } from '../core/metrics-registry.js';
 import type { XdsResourceSet } from '../envoy/xds-resource.js';
 import { AdsConnection, StreamRefusedError, type ConnectionHost } from './ads-connection.js';
+import { ResourceNamesCache } from './discovery-request-scan.js';
+import { SendBudget } from './send-budget.js';
 import { ResourceStore, type ProxyResources } from './resource-store.js';
 import { metricType, XdsMetrics } from './xds-metrics.js';
 import type { XdsNode } from './xds-node.js';
@@ -89,6 +91,13 @@ export interface AdsServerOptions {
   readonly hooks?: AdsServerHooks;
   /** Responses in flight per stream before further pushes wait for the transport (default 4). */
   readonly maxInFlightPerStream?: number;
+  /**
+   * Response bytes in flight over all streams before further responses wait (default 64 MiB): a
+   * fleet connecting at once is served a bounded amount at a time (see send-budget.ts).
+   */
+  readonly maxBytesInFlight?: number;
+  /** How long an unwritten response counts against that budget (default 5000 ms). */
+  readonly sendBudgetHoldMs?: number;
   /** How long `close()` waits for clients to leave before cutting connections (default 1000 ms). */
   readonly shutdownGraceMs?: number;
 }
@@ -297,6 +306,12 @@ export class AdsServer {
       log: this.log,
       metrics,
       maxInFlight: Math.max(1, this.options.maxInFlightPerStream ?? 4),
+      namesCache: new ResourceNamesCache(),
+      sendBudget: new SendBudget(
+        Math.max(1, this.options.maxBytesInFlight ?? 64 * 1024 * 1024),
+        this.options.clock,
+        this.options.sendBudgetHoldMs ?? 5000,
+      ),
       admit: async (connection) => {
         const node = connection.node;
         if (node === undefined) throw new StreamRefusedError(grpc.status.INTERNAL, 'no node');

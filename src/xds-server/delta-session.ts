@@ -272,7 +272,7 @@ export class DeltaSession implements XdsSession {
       state.fullScan = true;
       // A reconnecting client names what it still holds; equal versions are not sent again.
       for (const [name, version] of request.initialResourceVersions) {
-        if (!subscription.isWildcard && !subscription.names.has(name)) subscription.names.add(name);
+        if (!subscription.isWildcard) subscription.add(name);
         state.client.set(name, version);
         state.forced.delete(name);
       }

@@ -8,6 +8,7 @@
  */
 import { encodeProtoObject, decodeProtoJson, type EncodedAny } from '../envoy/proto-json-codec.js';
 import { lookupMessageType } from '../envoy/proto-registry.js';
+import { scanDiscoveryRequest, type ResourceNamesCache } from './discovery-request-scan.js';
 
 export const discoveryRequestType = 'envoy.service.discovery.v3.DiscoveryRequest';
 export const discoveryResponseType = 'envoy.service.discovery.v3.DiscoveryResponse';
@@ -84,7 +85,16 @@ function errorDetailField(json: Record<string, unknown>): ErrorDetail | undefine
   return { code: typeof code === 'number' ? code : 0, message: typeof message === 'string' ? message : '' };
 }
 
-export function decodeDiscoveryRequest(bytes: Uint8Array): DiscoveryRequestMessage {
+/**
+ * Decodes a state-of-the-world request. With a `ResourceNamesCache`, a plain request (an ACK) is
+ * read by `scanDiscoveryRequest`, and a names list read before comes back as the same array.
+ */
+export function decodeDiscoveryRequest(
+  bytes: Uint8Array,
+  namesCache?: ResourceNamesCache,
+): DiscoveryRequestMessage {
+  const scanned = namesCache === undefined ? undefined : scanDiscoveryRequest(bytes, namesCache);
+  if (scanned !== undefined) return { ...scanned, node: undefined, errorDetail: undefined };
   const json = decodeRequest(discoveryRequestType, bytes);
   return {
     versionInfo: stringField(json, 'version_info'),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { XdsTypeUrl, type XdsResourceJson } from '../envoy/xds-resource.js';
+import { sealResourceMap, XdsTypeUrl, type XdsResourceJson } from '../envoy/xds-resource.js';
 import { assignment, cluster, resourceSet } from '../../test/support/xds-resources.js';
 import { ResourceStore } from './resource-store.js';
 
@@ -85,4 +85,100 @@ test('the same object handed in again is recognised by identity, without seriali
     first,
     'equal content in a new object: same entry',
   );
+});
+
+test('sealed maps: the same map again changes nothing, a move between maps reports only what differs', () => {
+  const store = new ResourceStore();
+  const a1 = cluster('a');
+  const b1 = cluster('b');
+  const first = sealResourceMap(
+    new Map([
+      ['a', a1],
+      ['b', b1],
+    ]),
+  );
+  const second = sealResourceMap(
+    new Map([
+      ['a', a1],
+      ['b', { ...cluster('b'), lb_policy: 'RING_HASH' } as XdsResourceJson],
+      ['c', cluster('c')],
+    ]),
+  );
+  const third = sealResourceMap(new Map([['c', cluster('c')]]));
+  const ofType = (m: ReadonlyMap<string, XdsResourceJson>) => new Map([[XdsTypeUrl.cluster, m]]);
+  for (const proxy of ['p', 'q']) {
+    assert.deepEqual([...(store.set(proxy, ofType(first), 0).get(XdsTypeUrl.cluster) ?? [])].sort(), [
+      'a',
+      'b',
+    ]);
+    assert.equal(store.set(proxy, ofType(first), 1).size, 0);
+    assert.deepEqual([...(store.set(proxy, ofType(second), 2).get(XdsTypeUrl.cluster) ?? [])].sort(), [
+      'b',
+      'c',
+    ]);
+    assert.deepEqual([...(store.set(proxy, ofType(third), 3).get(XdsTypeUrl.cluster) ?? [])].sort(), [
+      'a',
+      'b',
+    ]);
+  }
+  // What each proxy holds is exactly the last map, whatever path got it there.
+  const fresh = new ResourceStore();
+  fresh.set('r', resourceSet(cluster('c')), 0);
+  for (const proxy of ['p', 'q']) {
+    const type = store.find(proxy)?.resources(XdsTypeUrl.cluster);
+    assert.deepEqual([...(type?.byName.keys() ?? [])], ['c']);
+    assert.equal(type?.digest.version(), fresh.find('r')?.resources(XdsTypeUrl.cluster)?.digest.version());
+  }
+  assert.equal(store.distinctContents, 1);
+  // An unsealed map after sealed ones is compared name by name.
+  assert.deepEqual(
+    [...(store.set('p', resourceSet(cluster('a'), cluster('c')), 4).get(XdsTypeUrl.cluster) ?? [])],
+    ['a'],
+  );
+  assert.equal(store.distinctContents, 2);
+});
+
+test('a move to a sealed map with an invalid resource is refused whole and the previous set stays', () => {
+  const store = new ResourceStore();
+  const good = sealResourceMap(new Map([['a', cluster('a')]]));
+  const bad = sealResourceMap(
+    new Map([
+      ['a', cluster('a')],
+      ['b', { ...cluster('b'), bogus: 1 } as XdsResourceJson],
+    ]),
+  );
+  store.set('p', new Map([[XdsTypeUrl.cluster, good]]), 0);
+  assert.throws(() => store.set('p', new Map([[XdsTypeUrl.cluster, bad]]), 1), /cannot be encoded/);
+  assert.deepEqual([...(store.find('p')?.resources(XdsTypeUrl.cluster)?.byName.keys() ?? [])], ['a']);
+  assert.equal(store.set('p', new Map([[XdsTypeUrl.cluster, good]]), 2).size, 0);
+});
+
+test('proxies given the same sealed map share one resolved copy, released when the last one leaves', () => {
+  const store = new ResourceStore();
+  const shared = sealResourceMap(
+    new Map([
+      ['a', cluster('a')],
+      ['b', cluster('b')],
+    ]),
+  );
+  for (let i = 0; i < 100; i++) store.set(`p${i}`, new Map([[XdsTypeUrl.cluster, shared]]), 0);
+  const first = store.find('p0')?.resources(XdsTypeUrl.cluster);
+  assert.equal(store.find('p99')?.resources(XdsTypeUrl.cluster), first, 'one TypeResources for all');
+  assert.equal(first?.byName.get('a')?.refs, 1);
+  assert.equal(store.distinctContents, 2);
+  for (let i = 0; i < 99; i++) store.delete(`p${i}`);
+  assert.equal(store.distinctContents, 2);
+  store.delete('p99');
+  assert.equal(store.distinctContents, 0);
+  // The map is resolved again (from the object cache) for a newcomer.
+  store.set('late', new Map([[XdsTypeUrl.cluster, shared]]), 0);
+  assert.equal(store.distinctContents, 2);
+});
+
+test('one sealed map filed under two types is resolved, and refused, per type', () => {
+  const store = new ResourceStore();
+  const map = sealResourceMap(new Map([['a', cluster('a')]]));
+  store.set('p', new Map([[XdsTypeUrl.cluster, map]]), 0);
+  // The same map as listeners: its cluster has the wrong @type there, whatever was resolved before.
+  assert.throws(() => store.set('q', new Map([[XdsTypeUrl.listener, map]]), 0), /has "@type"/);
 });

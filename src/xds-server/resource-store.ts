@@ -7,11 +7,23 @@
  * in again (translation reuses unchanged resources) is recognised by identity without
  * re-serializing it. `set` costs O(size of that proxy's set) and touches no other proxy.
  *
+ * A sealed map (`sealResourceMap`: translation's maps shared by many proxies) is final, so it is
+ * resolved once into one `TypeResources` that every proxy given that map shares (refcounted), and
+ * a proxy moving from sealed map A to sealed map B costs the names that differ between A and B,
+ * computed once for every proxy making the same move (an endpoint change moves a thousand proxies
+ * between a few shared assignment maps). Other maps get a `TypeResources` of their own, compared
+ * name by name.
+ *
  * Resources are treated as immutable once handed to the store.
  */
 import { ErrorCode, SpillwayError } from '../core/errors.js';
 import { encodeAnyJson } from '../envoy/proto-json-codec.js';
-import { xdsResourceName, type XdsResourceJson, type XdsResourceSet } from '../envoy/xds-resource.js';
+import {
+  isSealedResourceMap,
+  xdsResourceName,
+  type XdsResourceJson,
+  type XdsResourceSet,
+} from '../envoy/xds-resource.js';
 import { hashContent, XorDigest, type ContentHash } from './content-digest.js';
 import { deltaResourceEntry, encodeAnyMessage, sotwResourceEntry } from './discovery-wire.js';
 
@@ -43,11 +55,19 @@ export class StoredResource {
   }
 }
 
-/** One type of one proxy's set. */
+/** One type of one proxy's set (read only outside the store; shared between proxies when sealed). */
 export class TypeResources {
   readonly byName = new Map<string, StoredResource>();
   /** XOR of every resource hash of this type: the type's version when all of it is served. */
   readonly digest = new XorDigest();
+  /** Proxies holding this object (shared ones only). */
+  users = 0;
+
+  constructor(
+    readonly typeUrl: string,
+    /** The sealed map it was resolved from, when shared; its content is exactly `byName`. */
+    readonly input: ResourceMap | undefined,
+  ) {}
 }
 
 /** One proxy's set. The object is stable for a proxy key; its content changes on `set`. */
@@ -74,10 +94,15 @@ export type ResourceChanges = ReadonlyMap<string, ReadonlySet<string>>;
 
 const typeUrlPrefix = 'type.googleapis.com/';
 
+type ResourceMap = ReadonlyMap<string, XdsResourceJson>;
+
 export class ResourceStore {
   private readonly contents = new Map<string, StoredResource>();
   private readonly byObject = new WeakMap<object, StoredResource>();
   private readonly proxies = new Map<string, ProxyResources>();
+  private readonly diffs = new WeakMap<ResourceMap, WeakMap<ResourceMap, readonly string[]>>();
+  /** The shared contents of sealed maps some proxy holds, per type URL. */
+  private readonly shared = new Map<string, WeakMap<ResourceMap, TypeResources>>();
 
   /** Number of distinct resource contents held (for tests and debug views). */
   get distinctContents(): number {
@@ -106,76 +131,131 @@ export class ResourceStore {
    */
   set(proxyKey: string, set: XdsResourceSet, nowMs: number): ResourceChanges {
     const proxy = this.proxy(proxyKey);
-    const next = new Map<string, Map<string, StoredResource>>();
+    // First resolve everything (this may throw), then apply.
+    const next = new Map<string, TypeResources>();
     for (const [typeUrl, resources] of set) {
       if (typeof typeUrl !== 'string' || !typeUrl.startsWith(typeUrlPrefix))
         this.fail(proxyKey, `type URL "${String(typeUrl)}" does not start with ${typeUrlPrefix}`);
       const previous = proxy.types.get(typeUrl);
-      const byName = new Map<string, StoredResource>();
-      for (const [name, json] of resources) {
-        const prior = previous?.byName.get(name);
-        byName.set(
-          name,
-          prior !== undefined && prior.json === json ? prior : this.resolve(proxyKey, typeUrl, name, json),
-        );
+      if (isSealedResourceMap(resources)) {
+        const known = this.shared.get(typeUrl)?.get(resources);
+        next.set(typeUrl, known ?? this.build(proxyKey, typeUrl, resources, previous));
+      } else {
+        next.set(typeUrl, this.build(proxyKey, typeUrl, resources, previous, false));
       }
-      next.set(typeUrl, byName);
     }
 
     const changes = new Map<string, Set<string>>();
-    const changed = (typeUrl: string, name: string): void => {
-      let names = changes.get(typeUrl);
-      if (names === undefined) {
-        names = new Set();
-        changes.set(typeUrl, names);
+    const changed = (typeUrl: string, names: Iterable<string>): void => {
+      let set = changes.get(typeUrl);
+      for (const name of names) {
+        if (set === undefined) changes.set(typeUrl, (set = new Set()));
+        set.add(name);
       }
-      names.add(name);
     };
-    for (const [typeUrl, byName] of next) {
-      let type = proxy.types.get(typeUrl);
-      if (type === undefined) {
-        type = new TypeResources();
-        proxy.types.set(typeUrl, type);
-      }
-      for (const [name, resource] of byName) {
-        const old = type.byName.get(name);
-        if (old === resource) continue;
-        resource.refs++;
-        this.contents.set(resource.hash.hex, resource);
-        type.digest.toggle(resource.hash);
-        if (old !== undefined) {
-          type.digest.toggle(old.hash);
-          this.release(old);
-        }
-        type.byName.set(name, resource);
-        changed(typeUrl, name);
-      }
-      for (const [name, old] of type.byName) {
-        if (byName.has(name)) continue;
-        type.byName.delete(name);
-        type.digest.toggle(old.hash);
-        this.release(old);
-        changed(typeUrl, name);
-      }
+    for (const [typeUrl, type] of next) {
+      const old = proxy.types.get(typeUrl);
+      if (old === type) continue;
+      changed(typeUrl, this.changedNames(old, type));
+      this.acquire(type);
+      proxy.types.set(typeUrl, type);
+      if (old !== undefined) this.drop(old);
     }
-    for (const [typeUrl, type] of proxy.types) {
+    for (const [typeUrl, old] of proxy.types) {
       if (next.has(typeUrl)) continue;
-      for (const [name, old] of type.byName) {
-        this.release(old);
-        changed(typeUrl, name);
-      }
+      changed(typeUrl, old.byName.keys());
       proxy.types.delete(typeUrl);
+      this.drop(old);
     }
     proxy.isReady = true;
     if (changes.size > 0) proxy.changedAtMs = nowMs;
     return changes;
   }
 
+  /**
+   * Resolves a map into a new TypeResources (not yet holding references). A sealed map is
+   * remembered as shared; `previous` lends its entries for objects it already resolved.
+   */
+  private build(
+    proxyKey: string,
+    typeUrl: string,
+    resources: ResourceMap,
+    previous: TypeResources | undefined,
+    isShared = true,
+  ): TypeResources {
+    const type = new TypeResources(typeUrl, isShared ? resources : undefined);
+    for (const [name, json] of resources) {
+      const prior = previous?.byName.get(name);
+      const resource =
+        prior !== undefined && prior.json === json ? prior : this.resolve(proxyKey, typeUrl, name, json);
+      type.byName.set(name, resource);
+      type.digest.toggle(resource.hash);
+    }
+    if (isShared) {
+      let byMap = this.shared.get(typeUrl);
+      if (byMap === undefined) this.shared.set(typeUrl, (byMap = new WeakMap()));
+      byMap.set(resources, type);
+    }
+    return type;
+  }
+
+  /** Names whose resource differs between what a proxy held and what it now holds. */
+  private changedNames(old: TypeResources | undefined, next: TypeResources): Iterable<string> {
+    if (old === undefined) return next.byName.keys();
+    const out: string[] = [];
+    if (old.input !== undefined && next.input !== undefined) {
+      // Only the names whose object differs; equal content in a new object is the same entry.
+      for (const name of this.diff(old.input, next.input))
+        if (old.byName.get(name) !== next.byName.get(name)) out.push(name);
+      return out;
+    }
+    for (const [name, resource] of next.byName) if (old.byName.get(name) !== resource) out.push(name);
+    for (const name of old.byName.keys()) if (!next.byName.has(name)) out.push(name);
+    return out;
+  }
+
+  /** A proxy starts holding `type`: its resources are referenced once per TypeResources. */
+  private acquire(type: TypeResources): void {
+    if (type.input !== undefined && type.users++ > 0) return;
+    for (const resource of type.byName.values()) {
+      resource.refs++;
+      this.contents.set(resource.hash.hex, resource);
+    }
+  }
+
+  private drop(type: TypeResources): void {
+    if (type.input !== undefined) {
+      if (--type.users > 0) return;
+      // Nobody holds it: forget it (a later set with the same map resolves it again, from cache).
+      const byMap = this.shared.get(type.typeUrl);
+      if (byMap?.get(type.input) === type) byMap.delete(type.input);
+    }
+    for (const resource of type.byName.values()) this.release(resource);
+  }
+
+  /** Names whose resource differs between two sealed maps (added, changed or removed), remembered. */
+  private diff(from: ResourceMap, to: ResourceMap): readonly string[] {
+    let byTarget = this.diffs.get(from);
+    if (byTarget === undefined) {
+      byTarget = new WeakMap();
+      this.diffs.set(from, byTarget);
+    }
+    let names = byTarget.get(to);
+    if (names === undefined) {
+      const out: string[] = [];
+      for (const [name, json] of to) if (from.get(name) !== json) out.push(name);
+      for (const name of from.keys()) if (!to.has(name)) out.push(name);
+      names = out;
+      byTarget.set(to, names);
+    }
+    return names;
+  }
+
   /** Forgets a proxy's set (the object stays valid but empty and not ready). */
   delete(proxyKey: string): void {
     const proxy = this.proxies.get(proxyKey);
     if (proxy === undefined) return;
-    for (const type of proxy.types.values()) for (const old of type.byName.values()) this.release(old);
+    for (const type of proxy.types.values()) this.drop(type);
     proxy.types.clear();
     proxy.isReady = false;
     this.proxies.delete(proxyKey);

@@ -59,3 +59,20 @@ test('SotW: repeating the list changes nothing; "*" repeated after a legacy wild
   assert.deepEqual(named.replace(['b', 'a']), { added: [], removed: [], wildcardChanged: false });
   assert.deepEqual(named.replace(['a', 'a']).removed, ['b']);
 });
+
+test('subscriptions sent the very same names list share one set; changing one never touches another', () => {
+  const list = ['a', 'b', 'c'];
+  const one = new TypeSubscription(XdsTypeUrl.clusterLoadAssignment);
+  const two = new TypeSubscription(XdsTypeUrl.clusterLoadAssignment);
+  one.replace(list);
+  two.replace(list);
+  assert.equal(one.names, two.names);
+  two.update(['d'], ['a'], false);
+  assert.deepEqual([...one.names], ['a', 'b', 'c']);
+  assert.deepEqual([...two.names].sort(), ['b', 'c', 'd']);
+  two.add('e');
+  assert.ok(!one.includes('e') && two.includes('e'));
+  const change = one.replace(['b']);
+  assert.deepEqual(change, { added: [], removed: ['a', 'c'], wildcardChanged: false });
+  assert.deepEqual([...new TypeSubscription(XdsTypeUrl.clusterLoadAssignment).names], []);
+});

@@ -20,10 +20,19 @@ export interface SubscriptionChange {
 
 const unchanged: SubscriptionChange = Object.freeze({ added: [], removed: [], wildcardChanged: false });
 
+/**
+ * The name set of a SotW request's list, shared by every subscription that sent that very array
+ * (the ADS request scan hands the same array to every stream sending the same bytes): a thousand
+ * sidecars subscribing to the same thousand clusters hold one set, not a thousand.
+ */
+const sharedNameSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
 export class TypeSubscription {
   readonly allowsWildcard: boolean;
   isWildcard = false;
-  readonly names = new Set<string>();
+  /** Never changed in place while shared (`isShared`): copied first. */
+  private current: Set<string> = new Set();
+  private isShared = false;
   private hasNamedAny = false;
   private lastList: readonly string[] | undefined;
 
@@ -31,9 +40,27 @@ export class TypeSubscription {
     this.allowsWildcard = isFullStateType(typeUrl);
   }
 
+  /** The names subscribed to (besides a wildcard). */
+  get names(): ReadonlySet<string> {
+    return this.current;
+  }
+
+  /** Adds one name (incremental subscriptions). */
+  add(name: string): void {
+    this.own().add(name);
+  }
+
+  private own(): Set<string> {
+    if (this.isShared) {
+      this.current = new Set(this.current);
+      this.isShared = false;
+    }
+    return this.current;
+  }
+
   /** True if the client wants this resource. */
   includes(name: string): boolean {
-    return this.isWildcard || this.names.has(name);
+    return this.isWildcard || this.current.has(name);
   }
 
   /** State of the world: the request's `resource_names` replace the subscription. */
@@ -41,9 +68,13 @@ export class TypeSubscription {
     if (this.isSameList(resourceNames)) return unchanged;
     this.lastList = resourceNames;
     const wasWildcard = this.isWildcard;
-    const next = new Set<string>();
+    // A list without "*" for a type without wildcard: its set can be shared with other streams.
+    const shared = this.allowsWildcard ? undefined : sharedNameSets.get(resourceNames);
+    let next = new Set<string>();
     let wildcard = false;
-    if (this.allowsWildcard) {
+    if (shared !== undefined) {
+      next = shared as Set<string>;
+    } else if (this.allowsWildcard) {
       if (resourceNames.length === 0) {
         wildcard = !this.hasNamedAny;
       } else {
@@ -55,11 +86,12 @@ export class TypeSubscription {
       }
     } else {
       for (const name of resourceNames) next.add(name);
+      sharedNameSets.set(resourceNames, next);
     }
-    const added = [...next].filter((n) => !this.names.has(n));
-    const removed = [...this.names].filter((n) => !next.has(n));
-    this.names.clear();
-    for (const n of next) this.names.add(n);
+    const added = [...next].filter((n) => !this.current.has(n));
+    const removed = [...this.current].filter((n) => !next.has(n));
+    this.current = next;
+    this.isShared = !this.allowsWildcard;
     this.isWildcard = wildcard;
     return { added, removed, wildcardChanged: wasWildcard !== wildcard };
   }
@@ -79,8 +111,8 @@ export class TypeSubscription {
         this.isWildcard = true;
         continue;
       }
-      if (!this.names.has(name)) {
-        this.names.add(name);
+      if (!this.current.has(name)) {
+        this.own().add(name);
         added.push(name);
       } else {
         // The client may have forgotten it: re-subscribing must be answered (protocol doc,
@@ -93,7 +125,10 @@ export class TypeSubscription {
         this.isWildcard = false;
         continue;
       }
-      if (this.names.delete(name)) removed.push(name);
+      if (this.current.has(name)) {
+        this.own().delete(name);
+        removed.push(name);
+      }
     }
     return { added, removed, wildcardChanged: wasWildcard !== this.isWildcard };
   }
@@ -101,6 +136,7 @@ export class TypeSubscription {
   /** Every ACK repeats the list as it was: recognise that without allocating. */
   private isSameList(resourceNames: readonly string[]): boolean {
     const last = this.lastList;
+    if (last === resourceNames) return true;
     if (last === undefined || last.length !== resourceNames.length) return false;
     for (let i = 0; i < last.length; i++) if (last[i] !== resourceNames[i]) return false;
     return true;
