@@ -5,8 +5,8 @@
  *
  * Envoy semantics reproduced here: a request whose connection never came up is a connection failure
  * (`RemoteConnectionFailure` with the socket error, or `ConnectionTimeout` after `connect_timeout`),
- * and a failed connect fails the queued requests it was opened for (Envoy
- * `ConnPoolImplBase::onConnectionEvent` purges pending streams); a connection that closes or resets
+ * and a failed connect fails every request still queued in the pool (Envoy
+ * `ConnPoolImplBase::onConnectionEvent` purges all pending streams); a connection that closes or resets
  * before the response completes is `ConnectionTermination`; a response that cannot be parsed is
  * `ProtocolError` (Envoy's HTTP/1 codec, `source/common/http/http1/conn_pool.cc` /
  * `codec_client.cc`). `onPoolReady` fires when the request is written on a connected socket, which is
@@ -175,14 +175,20 @@ export class Http1ConnectionPool implements ConnectionPool, ClientConnectionOwne
     this.events.onConnectionConnectFailed(isTimeout);
     this.events.onConnectionClosed();
     log.debug({ code: cause.code, isTimeout }, 'upstream connect failed');
-    // Envoy purges the pending streams that no other connecting connection will serve.
     const reason: StreamResetReason = isTimeout
       ? 'ConnectionTimeout'
       : cause.syscall === 'connect' || isRemoteConnectError(cause.code)
         ? 'RemoteConnectionFailure'
         : 'LocalConnectionFailure';
-    while (this.queue.length > this.connecting) {
-      const stream = this.queue.shift()!;
+    // Envoy `ConnPoolImplBase::onConnectionEvent` -> `purgePendingStreams`: a connection that fails
+    // to connect fails every pending stream of the host's pool, including those that another
+    // connection still connecting could have served. So each of them reaches the outlier detector
+    // now, not one connect failure at a time (a host refusing connections is ejected on the first
+    // refusal when enough requests were waiting). The queue is emptied first so that a stream a
+    // failure callback submits to this pool (a retry) is not failed with them.
+    const purged = this.queue.splice(0);
+    for (const stream of purged) {
+      this.events.onPendingStreamFailed?.();
       stream.fail(reason, isTimeout ? undefined : cause);
     }
   }
