@@ -94,6 +94,12 @@ export class Http1ClientConnection {
       owner.onConnected(this);
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Envoy closes an upstream connection as soon as it reads the peer's FIN (no half-close:
+    // `ConnectionImpl::onReadReady` raises RemoteClose) and its pool drops the connection in that
+    // callback. Node emits 'close' only a turn or two later, after shutting down its own side; were
+    // the close handled only then, the pool could hand a connection the backend had already closed
+    // to a new request in between (what happens to every idle connection when a backend stops).
+    socket.on('end', () => this.onEnd());
     socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
     socket.on('close', () => this.onClose());
   }
@@ -282,6 +288,13 @@ export class Http1ClientConnection {
       return;
     }
     this.fail('terminated', err);
+  }
+
+  /** The upstream closed its side: the connection is over now (see the constructor). */
+  private onEnd(): void {
+    if (this.phase === Phase.Connecting || this.phase === Phase.Closed) return;
+    this.onClose();
+    this.socket.destroy();
   }
 
   private onClose(): void {
