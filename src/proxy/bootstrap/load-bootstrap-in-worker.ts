@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { ConfigError, SpillwayError } from '../../core/errors.js';
 import type { BootstrapConfig } from '../config/bootstrap-config.js';
 import type { BootstrapWorkerReply } from './bootstrap-worker-reply.js';
+import { withOneByteStrings } from './one-byte-strings.js';
 
 function toError(reply: Exclude<BootstrapWorkerReply, { kind: 'config' }>): Error {
   if (reply.kind === 'configError') return new ConfigError(reply.code, reply.location, reply.problem);
@@ -25,7 +26,7 @@ export async function loadBootstrapInWorker(file: string): Promise<BootstrapConf
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`the bootstrap worker exited with status ${code}`)));
     });
-    if (reply.kind === 'config') return reply.config;
+    if (reply.kind === 'config') return withOneByteStrings(reply.config);
     throw toError(reply);
   } finally {
     await worker.terminate();
