@@ -6,10 +6,12 @@
  */
 import net from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
+import { SystemClock, type Clock } from '../../../core/clock.js';
 import type { OutgoingHeaders } from '../../http/headers.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
 import { hasListToken } from './header-chars.js';
 import { parseResponseHead, type HeadLimits, type ResponseHead } from './head-parser.js';
+import { IdleTimer } from './idle-timer.js';
 import { BodyFraming, chunkHeader, encodeRequestHead } from './message-encoding.js';
 
 /** Envoy's `MAX_RESPONSE_HEADERS_KB` (codec_impl.h) and the default header count. */
@@ -64,6 +66,7 @@ export class Http1ClientConnection {
   private sawResponseBytes = false;
   private connectTimer: NodeJS.Timeout | undefined;
   private isConnectTimedOut = false;
+  private idleTimer: IdleTimer | undefined;
 
   constructor(
     address: string,
@@ -71,6 +74,7 @@ export class Http1ClientConnection {
     connectTimeoutMs: number,
     idleTimeoutMs: number,
     private readonly owner: ClientConnectionOwner,
+    clock: Clock = new SystemClock(),
   ) {
     const socket = net.connect({ host: address, port, noDelay: true });
     this.socket = socket;
@@ -85,11 +89,10 @@ export class Http1ClientConnection {
       clearTimeout(this.connectTimer);
       this.phase = Phase.Idle;
       if (idleTimeoutMs > 0) {
-        // Node restarts the socket timeout on every read and write; only an idle connection closes.
-        socket.on('timeout', () => {
+        // Envoy's upstream `idle_timeout`: closed after that long without a request in progress.
+        this.idleTimer = new IdleTimer(clock, idleTimeoutMs, () => {
           if (this.phase === Phase.Idle) this.close();
         });
-        socket.setTimeout(idleTimeoutMs);
       }
       owner.onConnected(this);
     });
@@ -116,6 +119,7 @@ export class Http1ClientConnection {
   dispatch(exchange: ClientExchange): void {
     this.exchange = exchange;
     this.phase = Phase.AwaitingHead;
+    this.idleTimer?.busy();
     this.requestCount++;
     this.sawResponseBytes = false;
     this.isResponseClose = false;
@@ -264,6 +268,7 @@ export class Http1ClientConnection {
     this.exchange = undefined;
     this.chunked = undefined;
     this.phase = Phase.Idle;
+    this.idleTimer?.idle();
     if (trailers !== undefined) exchange.onResponseTrailers(trailers);
     exchange.onResponseEnd();
     // A response that arrived before the request was fully sent leaves the connection unusable.
@@ -300,6 +305,7 @@ export class Http1ClientConnection {
   private onClose(): void {
     const wasConnecting = this.phase === Phase.Connecting;
     clearTimeout(this.connectTimer);
+    this.idleTimer?.cancel();
     if (wasConnecting) {
       this.phase = Phase.Closed;
       const err: NodeJS.ErrnoException = new Error(

@@ -10,6 +10,7 @@
  */
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
+import { SystemClock, type Clock } from '../../../core/clock.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
 import {
   codecError,
@@ -18,6 +19,7 @@ import {
   type HeadLimits,
   type RequestHead,
 } from './head-parser.js';
+import { IdleTimer } from './idle-timer.js';
 import type { DateHeaderCache } from './message-encoding.js';
 import { toRequestHeaders } from './request-headers.js';
 import { Http1ServerStream } from './server-stream.js';
@@ -27,6 +29,8 @@ export interface Http1ServerOptions {
   readonly maxHeadersCount: number;
   /** Connection idle timeout (no request in progress), ms; 0 = none. */
   readonly idleTimeoutMs: number;
+  /** Time source of the idle timeout; the system clock when not given. */
+  readonly clock?: Clock;
 }
 
 export interface Http1ServerCallbacks {
@@ -64,6 +68,7 @@ export class Http1ServerConnection {
   private readonly limits: HeadLimits;
   private readonly flushBound = (): void => this.flushOutput();
   private readonly onBodyData = (chunk: Buffer): void => this.active?.body?.push(chunk);
+  private readonly idleTimer: IdleTimer | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -80,13 +85,11 @@ export class Http1ServerConnection {
     socket.on('close', () => this.onSocketClose());
     socket.on('end', () => this.onSocketEnd());
     if (options.idleTimeoutMs > 0) {
-      // Node restarts the socket timeout on every read and write, so 'timeout' fires after
-      // idleTimeoutMs without traffic (no per-request timer work). Only a connection with no request
-      // in progress is closed (Envoy's `idle_timeout` counts from the end of the last stream).
-      socket.on('timeout', () => {
+      // Envoy's HCM `idle_timeout`: the connection closes once it has had no request in progress
+      // for that long (counted from the end of the last response).
+      this.idleTimer = new IdleTimer(options.clock ?? new SystemClock(), options.idleTimeoutMs, () => {
         if (this.active === undefined) socket.destroy();
       });
-      socket.setTimeout(options.idleTimeoutMs);
     }
     if (initial !== undefined && initial.length > 0) this.onData(initial);
   }
@@ -180,6 +183,7 @@ export class Http1ServerConnection {
     }
     if (this.state === State.Closed) return;
     this.state = State.Head;
+    this.idleTimer?.idle();
     if (this.isReadPaused) this.resumeReading();
     this.process();
   }
@@ -190,6 +194,8 @@ export class Http1ServerConnection {
     if (this.state === State.Closed) return;
     this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
     this.process();
+    // The start of a request that is not complete yet counts as activity, as before any request.
+    if (this.active === undefined && this.pending !== undefined) this.idleTimer?.touch();
   }
 
   private process(): void {
@@ -260,6 +266,7 @@ export class Http1ServerConnection {
     }
     const stream = new Http1ServerStream(this, headers, !hasBody, isUpgrade, method === 'HEAD');
     this.active = stream;
+    this.idleTimer?.busy();
     if (hasBody) {
       this.state = State.Body;
       if (head.isChunked) {
@@ -354,6 +361,7 @@ export class Http1ServerConnection {
   }
 
   private onSocketClose(): void {
+    this.idleTimer?.cancel();
     this.state = State.Closed;
     this.pending = undefined;
     const stream = this.active;

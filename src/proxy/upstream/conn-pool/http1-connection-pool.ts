@@ -69,7 +69,7 @@ export class Http1ConnectionPool implements ConnectionPool, ClientConnectionOwne
 
   constructor(
     private readonly options: Http1PoolOptions,
-    _clock: Clock,
+    private readonly clock: Clock,
     private readonly events: ConnectionPoolEvents,
   ) {}
 
@@ -137,6 +137,7 @@ export class Http1ConnectionPool implements ConnectionPool, ClientConnectionOwne
       o.connectTimeoutMs,
       o.idleTimeoutMs,
       this,
+      this.clock,
     );
     this.connections.add(connection);
   }
