@@ -14,6 +14,24 @@ import { parseResponseHead, type HeadLimits, type ResponseHead } from './head-pa
 import { IdleTimer } from './idle-timer.js';
 import { BodyFraming, chunkHeader, encodeRequestHead } from './message-encoding.js';
 
+/**
+ * The one buffer every upstream socket reads into (Node's `onread` option): each read is parsed
+ * before the next can happen, so sharing it is safe as long as nothing keeps a view of it - bytes
+ * that must outlive the read (an incomplete head, body data handed on) are copied. Compared with
+ * 'data' events it saves, per read, a freshly allocated buffer and the Readable stream machinery
+ * (push, emit, a nextTick to read more).
+ */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+
+function isReadBufferView(chunk: Buffer): boolean {
+  return chunk.buffer === readBuffer.buffer;
+}
+
+/** `chunk`, copied if it is a view of the shared read buffer. */
+function owned(chunk: Buffer): Buffer {
+  return isReadBufferView(chunk) ? Buffer.from(chunk) : chunk;
+}
+
 /** Envoy's `MAX_RESPONSE_HEADERS_KB` (codec_impl.h) and the default header count. */
 const responseLimits: HeadLimits = { maxHeadersBytes: 80 * 1024, maxHeadersCount: 100 };
 
@@ -76,7 +94,18 @@ export class Http1ClientConnection {
     private readonly owner: ClientConnectionOwner,
     clock: Clock = new SystemClock(),
   ) {
-    const socket = net.connect({ host: address, port, noDelay: true });
+    const socket = net.connect({
+      host: address,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: readBuffer,
+        callback: (bytes: number, buffer: Uint8Array): boolean => {
+          this.onData(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
+          return true;
+        },
+      },
+    });
     this.socket = socket;
     if (connectTimeoutMs > 0) {
       this.connectTimer = setTimeout(() => {
@@ -96,7 +125,6 @@ export class Http1ClientConnection {
       }
       owner.onConnected(this);
     });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // Envoy closes an upstream connection as soon as it reads the peer's FIN (no half-close:
     // `ConnectionImpl::onReadReady` raises RemoteClose) and its pool drops the connection in that
     // callback. Node emits 'close' only a turn or two later, after shutting down its own side; were
@@ -173,7 +201,7 @@ export class Http1ClientConnection {
     this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
     while (this.pending !== undefined && this.exchange !== undefined) {
       if (this.phase === Phase.AwaitingHead) {
-        if (!this.consumeHead(this.pending)) return;
+        if (!this.consumeHead(this.pending)) break;
       } else if (this.phase === Phase.Body) {
         this.consumeBody(this.pending);
       } else {
@@ -184,6 +212,8 @@ export class Http1ClientConnection {
       this.pending = undefined;
       this.close(); // a second response to one request
     }
+    // What waits for the next read must not live in the shared read buffer.
+    if (this.pending !== undefined) this.pending = owned(this.pending);
   }
 
   private consumeHead(buf: Buffer): boolean {
@@ -236,20 +266,20 @@ export class Http1ClientConnection {
     const exchange = this.exchange!;
     if (this.framing === BodyFraming.UntilClose) {
       this.pending = undefined;
-      exchange.onResponseData(buf);
+      exchange.onResponseData(owned(buf));
       return;
     }
     if (this.framing === BodyFraming.Length) {
       const take = Math.min(this.remaining, buf.length);
       this.remaining -= take;
       this.pending = take < buf.length ? buf.subarray(take) : undefined;
-      exchange.onResponseData(take === buf.length ? buf : buf.subarray(0, take));
+      exchange.onResponseData(owned(take === buf.length ? buf : buf.subarray(0, take)));
       if (this.remaining === 0 && this.exchange === exchange) this.completeResponse(undefined);
       return;
     }
     const decoder = this.chunked!;
     const used = decoder.decode(buf, 0, (c) => {
-      if (this.exchange === exchange) exchange.onResponseData(c);
+      if (this.exchange === exchange) exchange.onResponseData(owned(c));
     });
     if (used < 0) {
       this.pending = undefined;
