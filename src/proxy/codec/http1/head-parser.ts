@@ -5,6 +5,7 @@
  * and its response-code details (envoyproxy/envoy `source/common/http/http1/codec_impl.cc`).
  */
 import { equalsLower, isFieldValueChar, isTargetChar, isTokenChar, lowerToken } from './header-chars.js';
+import { knownHeaderName } from './known-header-names.js';
 
 /** A malformed head: the local reply status and Envoy's `response_code_details`. */
 export interface CodecError {
@@ -159,7 +160,7 @@ export function parseFields(
     while (i < lineEnd && isTokenChar[text.charCodeAt(i)] === 1) i++;
     // No whitespace between name and colon (RFC 9112 §5.1): 400.
     if (i === pos || text.charCodeAt(i) !== 0x3a) return badRequest;
-    const name = lowerToken(text.slice(pos, i));
+    const name = knownHeaderName(text, pos, i) ?? lowerToken(text.slice(pos, i));
     i++;
     while (i < lineEnd && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09)) i++;
     const valueStart = i;
