@@ -10,7 +10,7 @@ import { SystemClock, type Clock } from '../../../core/clock.js';
 import type { OutgoingHeaders } from '../../http/headers.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
 import { hasListToken } from './header-chars.js';
-import { parseResponseHead, type HeadLimits, type ResponseHead } from './head-parser.js';
+import { headScanBytes, parseResponseHead, type HeadLimits, type ResponseHead } from './head-parser.js';
 import { IdleTimer } from './idle-timer.js';
 import { BodyFraming, chunkHeader, encodeRequestHead } from './message-encoding.js';
 
@@ -217,13 +217,22 @@ export class Http1ClientConnection {
   }
 
   private consumeHead(buf: Buffer): boolean {
-    const end = buf.indexOf('\r\n\r\n', 0, 'latin1');
+    // The head is needed as latin1 text anyway: converting its first bytes and searching the string
+    // is cheaper than Buffer#indexOf (a call into C++ that also converts the needle).
+    const scanEnd = Math.min(buf.length, headScanBytes);
+    const text = buf.toString('latin1', 0, scanEnd);
+    const headEnd = text.indexOf('\r\n\r\n');
+    let end = headEnd;
+    if (end < 0 && scanEnd < buf.length) end = buf.indexOf('\r\n\r\n', scanEnd - 3, 'latin1');
     if (end < 0) {
       if (buf.length > responseLimits.maxHeadersBytes + 4096) this.fail('protocol');
       return false;
     }
     this.pending = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
-    const head = parseResponseHead(buf.toString('latin1', 0, end), responseLimits);
+    const head = parseResponseHead(
+      headEnd >= 0 ? text.slice(0, headEnd) : buf.toString('latin1', 0, end),
+      responseLimits,
+    );
     if (head.kind === 'error') {
       this.fail('protocol');
       return false;

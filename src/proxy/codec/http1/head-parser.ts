@@ -47,6 +47,13 @@ export interface ResponseHead extends HeadFields {
   readonly status: number;
 }
 
+/**
+ * Bytes the connections search as text for the blank line ending a head. Most heads are far shorter;
+ * a longer one (or a head followed by a large body in the same read, which must not be converted to a
+ * string) is searched in the buffer.
+ */
+export const headScanBytes = 4096;
+
 export function codecError(status: CodecError['status'], details: string): CodecError {
   return { kind: 'error', status, details };
 }

@@ -14,6 +14,7 @@ import { SystemClock, type Clock } from '../../../core/clock.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
 import {
   codecError,
+  headScanBytes,
   parseRequestHead,
   type CodecError,
   type HeadLimits,
@@ -225,7 +226,15 @@ export class Http1ServerConnection {
     let start = 0;
     // RFC 9112 §2.2: a server should ignore empty lines received before a request line.
     while (start + 1 < buf.length && buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
-    const end = buf.indexOf('\r\n\r\n', start, 'latin1');
+    // The head is needed as latin1 text anyway: converting its first bytes and searching the string
+    // is cheaper than Buffer#indexOf (a call into C++ that also converts the needle).
+    const scanEnd = Math.min(buf.length, start + headScanBytes);
+    const text = buf.toString('latin1', start, scanEnd);
+    const headEnd = text.indexOf('\r\n\r\n');
+    let end = headEnd < 0 ? -1 : start + headEnd;
+    // A longer head, or one followed by a large body in the same read, is searched in the buffer.
+    if (end < 0 && scanEnd < buf.length)
+      end = buf.indexOf('\r\n\r\n', Math.max(start, scanEnd - 3), 'latin1');
     if (end < 0) {
       // The exact limit (names + values + URL) is checked once the head is complete; a head whose raw
       // bytes already exceed it by more than the line framing could account for is too large.
@@ -237,7 +246,10 @@ export class Http1ServerConnection {
       return false;
     }
     this.pending = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
-    const head = parseRequestHead(buf.toString('latin1', start, end), this.limits);
+    const head = parseRequestHead(
+      headEnd >= 0 ? text.slice(0, headEnd) : buf.toString('latin1', start, end),
+      this.limits,
+    );
     if (head.kind === 'error') {
       this.fail(head);
       return false;

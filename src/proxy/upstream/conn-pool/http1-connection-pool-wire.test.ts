@@ -374,3 +374,21 @@ function rawChunks(
     });
   });
 }
+
+test('a response head longer than the text scan window, with a large body in the same read, is parsed whole', async () => {
+  const long = 'v'.repeat(6000);
+  const body = 'b'.repeat(50_000);
+  const b = await backend('127.77.74.51', (_r, socket) =>
+    socket.write(`HTTP/1.1 200 OK\r\nx-long: ${long}\r\ncontent-length: ${body.length}\r\n\r\n${body}`),
+  );
+  const pool = poolFor('127.77.74.51', b.port);
+  try {
+    const outcome = await request(pool, get());
+    assert.equal(outcome.status, 200);
+    assert.equal(outcome.headers?.['x-long'], long);
+    assert.equal(outcome.body, body);
+  } finally {
+    pool.close();
+    await b.close();
+  }
+});
