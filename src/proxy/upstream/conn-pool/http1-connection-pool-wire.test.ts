@@ -3,7 +3,7 @@
  * and how failures are reported.
  */
 import assert from 'node:assert/strict';
-import type { IncomingHttpHeaders } from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
 import { SystemClock } from '../../../core/clock.js';
@@ -390,5 +390,56 @@ test('a response head longer than the text scan window, with a large body in the
   } finally {
     pool.close();
     await b.close();
+  }
+});
+
+test('a backend that closes all its idle keep-alive connections at once costs no request (each is re-sent on a new connection)', async () => {
+  // Node's closeIdleConnections() also closes connections whose request it has not read yet, and
+  // ones whose response Spillway is just reading: every kept-alive connection is stale at that
+  // moment, so a request re-sent after such a close must not be handed to one of them (ADR 0006).
+  let isClosing = false;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-length': 2, ...(isClosing ? { connection: 'close' } : {}) });
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.77.74.52', resolve));
+  const pool = poolFor('127.77.74.52', (server.address() as net.AddressInfo).port, { maxConnections: 0 });
+  const outcomes = new Map<string, number>();
+  const count = (key: string): void => void outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+  try {
+    let started = 0;
+    let done = 0;
+    await new Promise<void>((resolve) => {
+      const startOne = (): void => {
+        started++;
+        pool.newStream(get(), {
+          onPoolReady: () => {},
+          onHeaders: (status) => count(String(status)),
+          onData: () => {},
+          onTrailers: () => {},
+          onEnd: () => finishOne(),
+          onReset: (reset) => {
+            count(reset.reason);
+            finishOne();
+          },
+        });
+      };
+      const finishOne = (): void => {
+        done++;
+        if (done === 600 && !isClosing) {
+          isClosing = true;
+          server.closeIdleConnections();
+        }
+        if (started < 2000) startOne();
+        if (done === 2000) resolve();
+      };
+      for (let i = 0; i < 30; i++) startOne();
+    });
+    assert.deepEqual(Object.fromEntries(outcomes), { '200': 2000 });
+  } finally {
+    pool.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });

@@ -99,9 +99,9 @@ export class Http1ConnectionPool implements ConnectionPool, ClientConnectionOwne
 
   /**
    * Gives `stream` a connection: an idle one, a new one, or a place in the queue. A re-dispatched
-   * request skips the idle connections - they may be as stale as the one that just failed (a backend
-   * closing its keep-alive connections closes them all) - and goes first in the queue, to a new
-   * connection or one that just completed a response.
+   * request goes first in the queue and waits for a new connection: every kept-alive one may be as
+   * stale as the one that just failed - a backend closing its keep-alive connections closes them
+   * all, including one whose response Spillway is reading right now (ADR 0006).
    */
   enqueue(stream: Http1UpstreamStream, isRedispatch: boolean): void {
     if (this.isClosed) {
@@ -118,7 +118,9 @@ export class Http1ConnectionPool implements ConnectionPool, ClientConnectionOwne
     if (isRedispatch) this.queue.unshift(stream);
     else this.queue.push(stream);
     const max = this.options.maxConnections;
-    if (this.queue.length > this.connecting && (max <= 0 || this.connections.size < max)) this.connect();
+    if ((isRedispatch || this.queue.length > this.connecting) && (max <= 0 || this.connections.size < max)) {
+      this.connect();
+    }
   }
 
   /** A queued stream gave up before it got a connection. */
@@ -153,13 +155,26 @@ export class Http1ConnectionPool implements ConnectionPool, ClientConnectionOwne
       connection.close();
       return;
     }
-    const next = this.queue.shift();
+    const next = isNew ? this.queue.shift() : this.nextForReusedConnection();
     if (next !== undefined) {
       this.assign(connection, next, isNew);
       return;
     }
     if (this.isDraining) connection.close();
     else this.idle.push(connection);
+  }
+
+  /**
+   * The first queued stream a kept-alive connection may take: re-dispatched streams (at the front)
+   * wait for a new connection, unless `max_connections` leaves no room for one.
+   */
+  private nextForReusedConnection(): Http1UpstreamStream | undefined {
+    const queue = this.queue;
+    let i = 0;
+    while (i < queue.length && queue[i]!.isRedispatch) i++;
+    const max = this.options.maxConnections;
+    if (i > 0 && max > 0 && this.connections.size >= max) i = 0;
+    return i < queue.length ? queue.splice(i, 1)[0] : undefined;
   }
 
   // --- ClientConnectionOwner --------------------------------------------------------------------
@@ -229,6 +244,11 @@ class Http1UpstreamStream implements UpstreamStream, ClientExchange {
   private isPoolReadyReported = false;
   private isFinished = false;
   private isRedispatched = false;
+
+  /** Sent once more after its kept-alive connection closed under it (ADR 0004). */
+  get isRedispatch(): boolean {
+    return this.isRedispatched;
+  }
   private isPaused = false;
   private drainCallback: (() => void) | undefined;
 
