@@ -17,6 +17,15 @@ export interface FailoverAnalysis {
   /** Failed requests (non-200 or no response) that completed before / at-or-after the fault. */
   readonly errorsBeforeFault: number;
   readonly errorsAfterFault: number;
+  /**
+   * Failed requests sent after the client had received `consecutiveErrors` failures. Each failure is
+   * answered only after Spillway reported it to the outlier detector, so these are requests routed
+   * after the detector had seen that many failures of A: with inline ejection (Envoy
+   * `DetectorHostMonitorImpl::putHttpResponseCode`, `++counter == N`) there are none, unless A
+   * answered a request in between (a success resets the counter). Errors beyond `consecutiveErrors`
+   * that are not counted here were routed to A while its earlier failures were still being detected.
+   */
+  readonly errorsSentAfterNthFailure: number;
   /** Requests sent after the fault that the failed backend still answered (in flight when it stopped). */
   readonly answeredByFailedAfterFault: number;
   /**
@@ -50,6 +59,8 @@ export interface AnalysisOptions {
   readonly failedBackend: string;
   readonly windowSize: number;
   readonly share: number;
+  /** The outlier detector's consecutive-error threshold (`consecutive_5xx`). */
+  readonly consecutiveErrors: number;
 }
 
 function isOk(record: RequestRecord): boolean {
@@ -125,12 +136,23 @@ export function analyseFailover(
     settled[key] = (settled[key] ?? 0) + 1;
   }
 
+  const failuresByAnswer = sorted
+    .filter((r) => !isOk(r))
+    .map((r) => ({ sentMs: r.sentMs, answeredMs: r.sentMs + r.latencyMs }))
+    .sort((a, b) => a.answeredMs - b.answeredMs);
+  const nth = failuresByAnswer[options.consecutiveErrors - 1];
+  const errorsSentAfterNthFailure =
+    nth === undefined || options.consecutiveErrors < 1
+      ? 0
+      : failuresByAnswer.filter((r) => r.sentMs > nth.answeredMs).length;
+
   const spanS = sorted.length > 1 ? (sorted[sorted.length - 1]!.sentMs - sorted[0]!.sentMs) / 1000 : 0;
   return {
     requests: sorted.length,
     achievedRatePerS: spanS > 0 ? (sorted.length - 1) / spanS : 0,
     errorsBeforeFault: sorted.filter((r) => !isOk(r) && completedBefore(r)).length,
     errorsAfterFault: sorted.filter((r) => !isOk(r) && !completedBefore(r)).length,
+    errorsSentAfterNthFailure,
     answeredByFailedAfterFault: after.filter((r) => isOk(r) && r.answer === failedBackend).length,
     timeTo99Ms,
     lastNotServedElsewhereMs: lastBad === undefined ? 0 : lastBad.sentMs - faultAtMs,

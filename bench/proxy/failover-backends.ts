@@ -1,9 +1,9 @@
 /**
  * Child process: the failover benchmark's backends, each answering `200 <its name>` on keep-alive
- * connections. On `refuse`, a backend goes away the way a stopped server does, without dropping a
- * request it has already accepted: its listening socket closes (the kernel now refuses connections),
- * idle keep-alive connections close at once, and responses still in progress go out with
- * `Connection: close`. From then on every request the proxy sends there fails at connect time.
+ * connections. On `refuse`, a backend goes away the way a gracefully stopped server does, without
+ * dropping a request that has reached it: its listening socket closes (the kernel now refuses
+ * connections), requests already in its sockets are still answered, with `Connection: close`, and
+ * idle keep-alive connections close right after that. From then on every request the proxy sends there fails at connect time.
  * On `drain`, a backend only stops keep-alive (idle connections close, later responses carry
  * `Connection: close`) and goes on answering.
  *
@@ -67,13 +67,18 @@ process.on('message', (message: BackendCommand) => {
     send({ type: 'drained', name: message.name });
     return;
   }
-  const wallMs = wallNowMs();
   closing.add(message.name);
   const connections = connectionCount.get(message.name) ?? 0;
-  // net.Server's close, not http.Server's: stop listening without touching accepted connections, then
-  // close only the idle ones, so a request already being served still gets its answer.
+  // net.Server's close, not http.Server's: stop listening (from now on the kernel refuses connections)
+  // without touching accepted connections. The fault time is this moment.
   net.Server.prototype.close.call(server);
-  server.closeIdleConnections();
+  const wallMs = wallNowMs();
+  // Idle connections close only after one more turn of the event loop, once the bytes already in
+  // their receive buffers have been read: Node counts a connection whose request it has not parsed
+  // yet as idle, and closing it would drop a request the proxy had sent before the fault - a lost
+  // request that Envoy, too, reports as a reset (UC), not the refused connect this benchmark is
+  // about. Requests that reach A in that turn are answered (with `Connection: close`).
+  setImmediate(() => setImmediate(() => server.closeIdleConnections()));
   send({ type: 'refusing', name: message.name, wallMs, connections });
 });
 

@@ -28,7 +28,7 @@ import type {
 } from './failover-messages.js';
 import { measureOnCpu } from './proc-stats.js';
 import { sleep, type ManagedProcess, type ProcessGroup } from './process-group.js';
-import { failoverBootstrap } from './spillway-bootstraps.js';
+import { failoverBootstrap, WARM_UP_REFUSED_PATH } from './spillway-bootstraps.js';
 import type { Progress } from './throughput-rounds.js';
 import { startSpillway, type CpuLayout } from './throughput-targets.js';
 
@@ -81,6 +81,8 @@ const BACKENDS: readonly BackendSpec[] = [
   { name: 'D', host: '127.0.78.4', port: PORT },
 ];
 const LISTEN: Endpoint = { host: '127.0.78.10', port: PORT };
+/** Nothing listens here: the endpoint of the warm-up route whose connects are refused. */
+const REFUSING: Endpoint = { host: '127.0.78.20', port: PORT };
 const FAILED = BACKENDS[0]!;
 
 const STAT_NAMES = [
@@ -124,6 +126,7 @@ async function runOnce(
       consecutive5xx: options.consecutive5xx,
       hasRetries: variant.hasRetries,
       eventLogPath,
+      refusingEndpoint: REFUSING,
     });
     const started = await startSpillway(
       group,
@@ -138,7 +141,22 @@ async function runOnce(
     // Warm-up: a cold proxy (code not yet optimised) facing 1,000 req/s at once queues requests, opens
     // hundreds of upstream connections and overflows the backends' accept queues (the kernel then resets
     // connections) - a start-up artefact, not failover behaviour. A short ramp first, as a proxy that
-    // has been serving would be.
+    // has been serving would be, with a few refused requests on a route of their own so that the
+    // failure path is not run for the first time at the fault (see failoverBootstrap).
+    const warmUpFailures = group.start(
+      'open-loop-warm-up-refused',
+      process.execPath,
+      [
+        siblingScript('open-loop-load.js'),
+        JSON.stringify({
+          url: `http://${LISTEN.host}:${LISTEN.port}${WARM_UP_REFUSED_PATH}`,
+          ratePerS: 40,
+          durationMs: 1500,
+          timeoutMs: 5000,
+        } satisfies LoadSpec),
+      ],
+      { cpu: options.cpus.loadCpu, ipc: true },
+    );
     const warmUp = group.start(
       'open-loop-warm-up',
       process.execPath,
@@ -153,8 +171,13 @@ async function runOnce(
       ],
       { cpu: options.cpus.loadCpu, ipc: true },
     );
-    await nextMessage<LoadMessage>(warmUp, (m) => m.type === 'done', 'warm-up load');
+    // Both listeners first: a message that arrives before its listener is attached is lost.
+    await Promise.all([
+      nextMessage<LoadMessage>(warmUp, (m) => m.type === 'done', 'warm-up load'),
+      nextMessage<LoadMessage>(warmUpFailures, (m) => m.type === 'done', 'refused warm-up load'),
+    ]);
     await group.stop(warmUp);
+    await group.stop(warmUpFailures);
 
     const spec: LoadSpec = {
       url: `http://${LISTEN.host}:${LISTEN.port}/`,
@@ -203,6 +226,7 @@ async function runOnce(
       failedBackend: FAILED.name,
       windowSize: 100,
       share: 0.99,
+      consecutiveErrors: options.consecutive5xx,
     });
     const expectedErrors = variant.hasRetries ? 0 : options.consecutive5xx;
     const errors = analysis.errorsBeforeFault + analysis.errorsAfterFault;
@@ -265,6 +289,7 @@ export async function runFailover(
       progress(
         `  errors ${result.errors} (expected ${result.expectedErrors}: ${result.isExpected ? 'yes' : 'NO'}), ` +
           `99 % elsewhere after ${ms(a.timeTo99Ms)} ms, A ejected after ${ms(result.ejectedAfterMs)} ms, ` +
+          `${a.errorsSentAfterNthFailure} errors sent after the ${options.consecutive5xx}th was answered, ` +
           `${a.requests} requests at ${a.achievedRatePerS.toFixed(0)}/s, Spillway CPU ${result.proxyCpuPct.toFixed(0)} %, ` +
           `other load/steal on its CPU ${result.otherLoadPct.toFixed(0)}/${result.stealPct.toFixed(0)} %, load CPU busy ${result.loadCpuBusyPct.toFixed(0)} %, ` +
           `${result.connectionsToFailed} connections to A at the fault` +

@@ -18,6 +18,7 @@ import { runRounds, warmUp, type RoundOptions } from './throughput-rounds.js';
 import { checkTargets, summariseTargets } from './throughput-summary.js';
 import {
   SPILLWAY_MAIN,
+  spillwayNodeFlags,
   startNginxBackend,
   startThroughputTargets,
   type CpuLayout,
@@ -38,9 +39,9 @@ function setupNotes(options: BenchOptions): string[] {
     'Backend: nginx `return 200 "hello world\\n"` (12-byte body), one process; all traffic on 127.0.77.0/24.',
     'nginx and HAProxy as reverse proxies: one worker / nbthread 1, HTTP/1.1 upstream keep-alive (nginx `keepalive 64`, HAProxy `http-reuse always`), no access logs.',
     'Spillway: `spillway proxy --config` with one listener routing `/` to a one-endpoint STATIC cluster (no access log, no retries), plus an unrouted STATIC cluster of ' +
-      `${options.fleetSize} endpoints on 127.1.x.y; default Node flags.`,
+      `${options.fleetSize} endpoints on 127.1.x.y; started as bin/spillway starts it (Node flags: ${spillwayNodeFlags().join(' ') || 'none'}).`,
     `Each round: per target one \`wrk -t1 -c${CONNECTIONS} -d${options.durationS}s\` (throughput, CPU from /proc/<pid>/stat, VmRSS after) and, for direct and the proxies, one \`wrk -t1 -c1 -d${options.durationS}s --latency\`; the target order rotates each round. One unrecorded 2 s warm-up run per target first.`,
-    'Failover: Spillway on CPU 0; four Node keep-alive backends (A, B priority 0; C, D priority 1) and a Node open-loop load generator (keep-alive agent) on CPU 1. The fault: A stops listening and closes its idle connections (in-progress responses still complete, with `Connection: close`).',
+    'Failover: Spillway on CPU 0; four Node keep-alive backends (A, B priority 0; C, D priority 1) and a Node open-loop load generator (keep-alive agent) on CPU 1. The fault: A stops listening; requests already in its sockets are still answered (with `Connection: close`), then its idle connections close. The warm-up also sends 40 req/s for 1.5 s to a route whose one endpoint refuses connections, so the failure path has run before the fault.',
   ];
 }
 

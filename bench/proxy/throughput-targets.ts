@@ -39,6 +39,22 @@ const NODE_HTTP: Endpoint = { host: '127.0.77.5', port: PORT };
 
 /** `dist/src/cli/main.js`, relative to this compiled file (`dist/bench/proxy/`). */
 export const SPILLWAY_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** `bin/spillway`, the command users run. */
+export const SPILLWAY_BIN = fileURLToPath(new URL('../../../bin/spillway', import.meta.url));
+
+/**
+ * The Node flags `bin/spillway` runs with (its `#!/usr/bin/env -S node ...` line), so the benchmark
+ * measures the proxy as the command starts it even when it adds flags of its own (--cpu-prof).
+ */
+export function spillwayNodeFlags(): string[] {
+  const shebang = readFileSync(SPILLWAY_BIN, 'utf8').split('\n', 1)[0] ?? '';
+  const words = shebang
+    .replace(/^#!\s*/, '')
+    .split(/\s+/)
+    .filter((w) => w !== '');
+  const node = words.indexOf('node');
+  return node < 0 ? [] : words.slice(node + 1);
+}
 
 function url(endpoint: Endpoint): string {
   return `http://${endpoint.host}:${endpoint.port}/`;
@@ -60,7 +76,16 @@ export async function startSpillway(
   const proc = group.start(
     name,
     process.execPath,
-    [...nodeFlags, SPILLWAY_MAIN, 'proxy', '--config', configPath, '--admin-address-path', adminPath],
+    [
+      ...spillwayNodeFlags(),
+      ...nodeFlags,
+      SPILLWAY_BIN,
+      'proxy',
+      '--config',
+      configPath,
+      '--admin-address-path',
+      adminPath,
+    ],
     { cpu },
   );
   await waitForPort(listen.host, listen.port, proc, 20_000);

@@ -24,7 +24,7 @@ export async function runProxy(options: ProxyOptions): Promise<number> {
   if (options.logLevel !== undefined) setLogLevel(options.logLevel);
   let bootstrap;
   try {
-    // Validation runs in a worker thread whose heap (Envoy's protos, the YAML parser) goes away
+    // Validation runs in a worker process whose memory (Envoy's protos, the YAML parser) goes away
     // with it: a serving proxy never needs those again.
     bootstrap = await loadBootstrapInWorker(options.config);
   } catch (err) {

@@ -1,13 +1,11 @@
 /**
- * Worker-thread entry of `loadBootstrapInWorker`: validates and builds one bootstrap file and posts
- * the typed config (plain data and RegExps, which structured clone carries) or the error back.
+ * Entry of the worker process `loadBootstrapInWorker` forks: validates and builds one bootstrap file
+ * (its path is the first argument) and sends the typed config (plain data and RegExps, which
+ * structured clone carries) or the error back over IPC, then exits.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, SpillwayError } from '../../core/errors.js';
 import { loadBootstrapFile } from './bootstrap-loader.js';
 import type { BootstrapWorkerReply } from './bootstrap-worker-reply.js';
-
-const { file } = workerData as { file: string };
 
 function errorReply(err: unknown): BootstrapWorkerReply {
   if (err instanceof ConfigError) {
@@ -19,8 +17,12 @@ function errorReply(err: unknown): BootstrapWorkerReply {
 
 let reply: BootstrapWorkerReply;
 try {
-  reply = { kind: 'config', config: await loadBootstrapFile(file) };
+  reply = { kind: 'config', config: await loadBootstrapFile(process.argv[2] ?? '') };
 } catch (err) {
   reply = errorReply(err);
 }
-parentPort?.postMessage(reply);
+if (process.send === undefined) {
+  process.stderr.write('the bootstrap loader runs only as a child process with an IPC channel\n');
+  process.exit(2);
+}
+process.send(reply, undefined, {}, () => process.exit(0));

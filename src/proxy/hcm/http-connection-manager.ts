@@ -22,7 +22,7 @@ import { ResponseFlag } from '../http/response-flags.js';
 import { StreamInfo } from '../http/stream-info.js';
 import { responseHeaderMutationLayers } from '../router/header-mutation.js';
 import { compiledRouteTableFor } from '../router/route-matcher.js';
-import { RouterFilter, type RouteSelection } from '../router/router-filter.js';
+import { RouterFilter, type RouteSelection, type RouterContext } from '../router/router-filter.js';
 import { virtualHostTableFor } from '../router/virtual-host-selector.js';
 import type { StatsScope } from '../stats/stats-store.js';
 import type { Cluster } from '../upstream/cluster.js';
@@ -51,6 +51,8 @@ export class HttpConnectionManager {
   private readonly accessLoggers: AccessLogger[];
   private routeConfig: RouteConfiguration | undefined;
   private readonly faultStats: FaultStats;
+  /** What every router filter of this manager shares (built once, not per request). */
+  private readonly routerContext: RouterContext;
 
   constructor(
     readonly config: HttpConnectionManagerConfig,
@@ -66,6 +68,14 @@ export class HttpConnectionManager {
       aborts: fault.counter('aborts_injected'),
       overflow: fault.counter('faults_overflow'),
       active: fault.gauge('active_faults'),
+    };
+    this.routerContext = {
+      clock: deps.clock,
+      random: deps.random,
+      clusters: deps.clusters,
+      hcmStats: this.stats,
+      suppressEnvoyHeaders: config.suppressEnvoyHeaders,
+      retryBufferLimitBytes: deps.bufferLimitBytes,
     };
   }
 
@@ -179,14 +189,7 @@ export class HttpConnectionManager {
       }
     }
     if (stream.isClosed) return;
-    new RouterFilter(stream, stream.downstream.headers, selection, {
-      clock: this.deps.clock,
-      random: this.deps.random,
-      clusters: this.deps.clusters,
-      hcmStats: this.stats,
-      suppressEnvoyHeaders: this.config.suppressEnvoyHeaders,
-      retryBufferLimitBytes: this.deps.bufferLimitBytes,
-    }).run();
+    new RouterFilter(stream, stream.downstream.headers, selection, this.routerContext).run();
   }
 
   /**

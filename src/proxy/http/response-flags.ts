@@ -40,23 +40,25 @@ const order: readonly ResponseFlagCode[] = Object.values(ResponseFlag);
 
 /** A set of response flags that prints in Envoy's order. */
 export class ResponseFlags {
-  private readonly flags = new Set<ResponseFlagCode>();
+  /** Created with the first flag: most requests never get one. */
+  private flags: Set<ResponseFlagCode> | undefined;
 
   add(flag: ResponseFlagCode): void {
-    this.flags.add(flag);
+    (this.flags ??= new Set()).add(flag);
   }
 
   has(flag: ResponseFlagCode): boolean {
-    return this.flags.has(flag);
+    return this.flags?.has(flag) ?? false;
   }
 
   isEmpty(): boolean {
-    return this.flags.size === 0;
+    return this.flags === undefined || this.flags.size === 0;
   }
 
   /** `-` when empty, else e.g. `UF,URX`. */
   toString(): string {
-    if (this.flags.size === 0) return '-';
-    return order.filter((f) => this.flags.has(f)).join(',');
+    const flags = this.flags;
+    if (flags === undefined || flags.size === 0) return '-';
+    return order.filter((f) => flags.has(f)).join(',');
   }
 }

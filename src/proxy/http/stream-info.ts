@@ -17,8 +17,7 @@ export class StreamInfo {
   /** Monotonic ms at request start. */
   readonly startMonotonicMs: number;
   protocol: HttpProtocol;
-  /** Request headers as received (before route mutations), pseudo-headers included. */
-  requestHeaders: HeaderMap = new Map();
+  private reqHeaders: HeaderMap | undefined;
   responseCode: number | undefined;
   /** `%RESPONSE_CODE_DETAILS%`, e.g. `via_upstream`, `no_healthy_upstream`. */
   responseCodeDetails = '';
@@ -82,6 +81,16 @@ export class StreamInfo {
   /** Total request duration in ms (to the last byte sent), if finished. */
   durationMs(): number | undefined {
     return this.endMonotonicMs === undefined ? undefined : this.endMonotonicMs - this.startMonotonicMs;
+  }
+
+  /** Request headers as received (before route mutations), pseudo-headers included. */
+  get requestHeaders(): HeaderMap {
+    // The connection manager sets the stream's own map; only a StreamInfo built elsewhere needs one.
+    return (this.reqHeaders ??= new Map());
+  }
+
+  set requestHeaders(headers: HeaderMap) {
+    this.reqHeaders = headers;
   }
 
   /** Response headers as sent downstream. */

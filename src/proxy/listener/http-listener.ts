@@ -13,7 +13,7 @@ import { SystemClock, type Clock } from '../../core/clock.js';
 import { ConfigError, ErrorCode } from '../../core/errors.js';
 import { createLogger } from '../../core/logger.js';
 import { DateHeaderCache } from '../codec/http1/message-encoding.js';
-import { Http1ServerConnection } from '../codec/http1/server-connection.js';
+import { Http1ServerConnection, type Http1ServerOptions } from '../codec/http1/server-connection.js';
 import type { SocketAddress } from '../config/cluster-config.js';
 import { Http2DownstreamStream, type DownstreamStream } from '../http/downstream-stream.js';
 
@@ -49,7 +49,7 @@ export class HttpListener {
   private readonly sockets = new Set<net.Socket>();
   private readonly h1Connections = new Set<Http1ServerConnection>();
   private readonly dateCache: DateHeaderCache;
-  private readonly h1Options: { maxRequestHeadersKb: number; maxHeadersCount: number; idleTimeoutMs: number };
+  private readonly h1Options: Http1ServerOptions;
   private readonly h2Sessions = new Set<http2.ServerHttp2Session>();
   private handler: StreamHandler;
   private isClosing = false;
@@ -66,6 +66,7 @@ export class HttpListener {
       maxRequestHeadersKb: options.maxRequestHeadersKb,
       maxHeadersCount: options.maxHeadersCount ?? 100,
       idleTimeoutMs: options.idleTimeoutMs,
+      ...(options.clock !== undefined ? { clock: options.clock } : {}),
     };
     this.h2 = http2.createServer({
       maxHeaderListPairs: 1000,

@@ -170,14 +170,35 @@ export function createRetryState(init: RetryStateInit): RetryState | undefined {
   return state;
 }
 
-function policyTokens(policy: RetryPolicyConfig | undefined): Set<RetryOnToken> {
-  const tokens = new Set<RetryOnToken>();
-  // The route's retry_on may mix HTTP and gRPC conditions (`RetryPolicyImpl` parses it with both).
-  for (const token of policy?.retryOn ?? []) {
-    const found = [...httpRetryOnTokens, ...grpcRetryOnTokens].find((k) => k === token);
-    if (found !== undefined) tokens.add(found);
+const noTokens: ReadonlySet<RetryOnToken> = new Set();
+const knownRetryOnTokens: ReadonlySet<string> = new Set<string>([...httpRetryOnTokens, ...grpcRetryOnTokens]);
+/** Per policy object (route configs are immutable once built): its retry_on tokens, parsed once. */
+const tokensByPolicy = new WeakMap<RetryPolicyConfig, ReadonlySet<RetryOnToken>>();
+
+function policyTokens(policy: RetryPolicyConfig | undefined): ReadonlySet<RetryOnToken> {
+  if (policy === undefined) return noTokens;
+  let tokens = tokensByPolicy.get(policy);
+  if (tokens === undefined) {
+    // The route's retry_on may mix HTTP and gRPC conditions (`RetryPolicyImpl` parses it with both).
+    const found = new Set<RetryOnToken>();
+    for (const token of policy.retryOn) if (knownRetryOnTokens.has(token)) found.add(token as RetryOnToken);
+    tokens = found;
+    tokensByPolicy.set(policy, tokens);
   }
   return tokens;
+}
+
+/** Per policy object: its `retriable_headers` compiled once. */
+const matchersByPolicy = new WeakMap<RetryPolicyConfig, readonly HeaderPredicate[]>();
+
+function retriableHeaderMatchers(policy: RetryPolicyConfig | undefined): readonly HeaderPredicate[] {
+  if (policy === undefined) return [];
+  let matchers = matchersByPolicy.get(policy);
+  if (matchers === undefined) {
+    matchers = policy.retriableHeaders.map(compileHeaderMatcher);
+    matchersByPolicy.set(policy, matchers);
+  }
+  return matchers;
 }
 
 export class RetryState {
@@ -205,7 +226,7 @@ export class RetryState {
     // Without a route or virtual-host policy Envoy uses its default policy: 1 retry, 1 re-pick.
     this.retriesRemaining = policy?.numRetries ?? 1;
     this.retriableStatusCodes = [...(policy?.retriableStatusCodes ?? [])];
-    this.retriableHeaders = (policy?.retriableHeaders ?? []).map(compileHeaderMatcher);
+    this.retriableHeaders = [...retriableHeaderMatchers(policy)];
     this.usesPreviousHosts = (policy?.hostPredicates ?? []).includes('previous_hosts');
     // `host_selection_retry_max_attempts: 0` (the proto default) keeps the built-in 1 (config_impl.cc).
     this.hostSelectionAttempts =

@@ -35,6 +35,7 @@ import type { HcmStats } from '../hcm/hcm-stats.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { UpstreamRequestHead } from '../upstream/conn-pool/upstream-stream.js';
 import type { LbContext } from '../upstream/lb/cluster-load-balancer.js';
+import type { Resource } from '../upstream/resource-manager.js';
 import { PreviousPrioritiesRetryPriority } from '../upstream/lb/previous-priorities.js';
 import { grpcToHttpStatus, parseGrpcStatus } from './grpc-status.js';
 import { applyHeaderMutationLayers, requestHeaderMutationLayers } from './header-mutation.js';
@@ -45,6 +46,7 @@ import {
   attemptCountHeader,
   createRetryState,
   retryDecisionFlag,
+  type RetryCircuitBreaker,
   type RetryDecision,
   type RetryState,
 } from './retry-state.js';
@@ -147,16 +149,11 @@ export class RouterFilter {
     this.timeoutOptions = { isGrpc: this.isGrpc, suppressEnvoyHeaders: this.ctx.suppressEnvoyHeaders };
     const retryPolicy = action.retryPolicy ?? vhost.retryPolicy;
     this.timeouts = computeTimeouts(action, retryPolicy, this.headers, this.timeoutOptions);
-    const retries = cluster.resources.retries;
     this.retryState = createRetryState({
       policy: retryPolicy,
       requestHeaders: this.headers,
       random: this.ctx.random,
-      circuitBreaker: {
-        canRetry: () => retries.canCreate(),
-        onRetryStarted: () => retries.inc(),
-        onRetryFinished: () => retries.dec(),
-      },
+      circuitBreaker: retryCircuitBreakerOf(cluster.resources.retries),
     });
     if (retryPolicy?.retryPriority !== undefined) {
       this.retryPriority = new PreviousPrioritiesRetryPriority(retryPolicy.retryPriority.updateFrequency);
@@ -277,7 +274,7 @@ export class RouterFilter {
       return;
     }
 
-    const attempt = new UpstreamAttempt(host, cluster, this.ctx.clock.monotonicMs());
+    const attempt = new UpstreamAttempt(host, cluster, this.ctx.clock.monotonicMs(), this);
     this.attempt = attempt;
     if (this.selection.vhost.includeRequestAttemptCount)
       this.headers.set(attemptCountHeader, String(info.attemptCount));
@@ -295,20 +292,8 @@ export class RouterFilter {
 
     const head = this.buildUpstreamHead(host.hostname);
     const pool = cluster.connectionPool(host);
-    attempt.stream = pool.newStream(head, {
-      onPoolReady: () => {
-        if (attempt.isFinished) return;
-        attempt.isRequestStarted = true;
-        host.outlier?.putResult('LocalOriginConnectSuccess');
-      },
-      onHeaders: (status, headers, endStream) => this.onUpstreamHeaders(attempt, status, headers, endStream),
-      onData: (chunk) => this.onUpstreamData(attempt, chunk),
-      onTrailers: (trailers) => {
-        if (attempt === this.attempt && !attempt.isFinished) this.trailers = trailers;
-      },
-      onEnd: () => this.onUpstreamEnd(attempt),
-      onReset: (reset) => this.onUpstreamReset(attempt, reset),
-    });
+    // The attempt is the pool's response handler: it calls back into the `on*` methods below.
+    attempt.stream = pool.newStream(head, attempt);
     if (!head.endStream) {
       for (const chunk of this.bufferedBody) attempt.stream.write(chunk);
       if (this.isBodyComplete) attempt.stream.end();
@@ -335,7 +320,17 @@ export class RouterFilter {
     };
   }
 
-  private onUpstreamHeaders(
+  onPoolReady(attempt: UpstreamAttempt): void {
+    if (attempt.isFinished) return;
+    attempt.isRequestStarted = true;
+    attempt.host.outlier?.putResult('LocalOriginConnectSuccess');
+  }
+
+  onUpstreamTrailers(attempt: UpstreamAttempt, trailers: IncomingHttpHeaders): void {
+    if (attempt === this.attempt && !attempt.isFinished) this.trailers = trailers;
+  }
+
+  onUpstreamHeaders(
     attempt: UpstreamAttempt,
     status: number,
     raw: IncomingHttpHeaders,
@@ -383,7 +378,7 @@ export class RouterFilter {
     this.stream.encodeHeaders(status, out, false, isGrpcContentType(contentType));
   }
 
-  private onUpstreamData(attempt: UpstreamAttempt, chunk: Buffer): void {
+  onUpstreamData(attempt: UpstreamAttempt, chunk: Buffer): void {
     if (attempt !== this.attempt || attempt.isFinished || this.isDone) return;
     if (!this.stream.encodeData(chunk)) {
       attempt.stream?.pause();
@@ -391,7 +386,7 @@ export class RouterFilter {
     }
   }
 
-  private onUpstreamEnd(attempt: UpstreamAttempt): void {
+  onUpstreamEnd(attempt: UpstreamAttempt): void {
     if (attempt !== this.attempt || attempt.isFinished || this.isDone) return;
     let trailers: OutgoingHeaders | undefined;
     if (this.trailers !== undefined) trailers = forwardableResponseHeaders(this.trailers);
@@ -407,7 +402,7 @@ export class RouterFilter {
     this.finish();
   }
 
-  private onUpstreamReset(attempt: UpstreamAttempt, reset: UpstreamReset): void {
+  onUpstreamReset(attempt: UpstreamAttempt, reset: UpstreamReset): void {
     if (attempt !== this.attempt || attempt.isFinished || this.isDone) return;
     const host = attempt.host;
     log.debug(
@@ -549,6 +544,22 @@ export class RouterFilter {
     this.backOffTimer?.cancel();
     this.retryState?.dispose();
   }
+}
+
+/** One adapter per circuit-breaker resource instead of three closures per request. */
+const retryCircuitBreakers = new WeakMap<Resource, RetryCircuitBreaker>();
+
+function retryCircuitBreakerOf(retries: Resource): RetryCircuitBreaker {
+  let breaker = retryCircuitBreakers.get(retries);
+  if (breaker === undefined) {
+    breaker = {
+      canRetry: () => retries.canCreate(),
+      onRetryStarted: () => retries.inc(),
+      onRetryFinished: () => retries.dec(),
+    };
+    retryCircuitBreakers.set(retries, breaker);
+  }
+  return breaker;
 }
 
 function incomingHeaderMap(raw: IncomingHttpHeaders): HeaderMap {

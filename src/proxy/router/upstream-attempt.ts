@@ -2,12 +2,33 @@
  * One try of a routed request against one host (Envoy's `UpstreamRequest`): owns the pool stream,
  * the per-try timer and the host/cluster accounting that must be undone exactly once.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Timer } from '../../core/clock.js';
-import type { UpstreamStream } from '../upstream/conn-pool/upstream-stream.js';
+import type { UpstreamReset } from '../http/stream-reset-reason.js';
+import type { UpstreamResponseHandler, UpstreamStream } from '../upstream/conn-pool/upstream-stream.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Host } from '../upstream/host.js';
 
-export class UpstreamAttempt {
+/** Who hears what happens to an attempt (the router filter). */
+export interface AttemptOwner {
+  onPoolReady(attempt: UpstreamAttempt): void;
+  onUpstreamHeaders(
+    attempt: UpstreamAttempt,
+    status: number,
+    headers: IncomingHttpHeaders,
+    endStream: boolean,
+  ): void;
+  onUpstreamData(attempt: UpstreamAttempt, chunk: Buffer): void;
+  onUpstreamTrailers(attempt: UpstreamAttempt, trailers: IncomingHttpHeaders): void;
+  onUpstreamEnd(attempt: UpstreamAttempt): void;
+  onUpstreamReset(attempt: UpstreamAttempt, reset: UpstreamReset): void;
+}
+
+/**
+ * The attempt is also the pool's response handler, forwarding each event with itself to its owner
+ * (one object per attempt instead of a handler object and six closures).
+ */
+export class UpstreamAttempt implements UpstreamResponseHandler {
   stream: UpstreamStream | undefined;
   perTryTimer: Timer | undefined;
   /** Response headers arrived from this attempt. */
@@ -20,6 +41,7 @@ export class UpstreamAttempt {
     readonly host: Host,
     readonly cluster: Cluster,
     readonly startMonotonicMs: number,
+    private readonly owner: AttemptOwner,
   ) {
     host.activeRequests++;
     host.stats.rq_active++;
@@ -27,6 +49,30 @@ export class UpstreamAttempt {
     cluster.traffic.upstream_rq_total.inc();
     cluster.traffic.upstream_rq_active.inc();
     cluster.resources.requests.inc();
+  }
+
+  onPoolReady(): void {
+    this.owner.onPoolReady(this);
+  }
+
+  onHeaders(status: number, headers: IncomingHttpHeaders, endStream: boolean): void {
+    this.owner.onUpstreamHeaders(this, status, headers, endStream);
+  }
+
+  onData(chunk: Buffer): void {
+    this.owner.onUpstreamData(this, chunk);
+  }
+
+  onTrailers(trailers: IncomingHttpHeaders): void {
+    this.owner.onUpstreamTrailers(this, trailers);
+  }
+
+  onEnd(): void {
+    this.owner.onUpstreamEnd(this);
+  }
+
+  onReset(reset: UpstreamReset): void {
+    this.owner.onUpstreamReset(this, reset);
   }
 
   get isFinished(): boolean {

@@ -21,6 +21,7 @@ export class ClusterTrafficStats {
   readonly upstream_rq_pending_total: Counter;
   readonly upstream_rq_pending_active: Gauge;
   readonly upstream_rq_pending_overflow: Counter;
+  readonly upstream_rq_pending_failure_eject: Counter;
   readonly upstream_rq_timeout: Counter;
   readonly upstream_rq_per_try_timeout: Counter;
   readonly upstream_rq_rx_reset: Counter;
@@ -51,6 +52,7 @@ export class ClusterTrafficStats {
     this.upstream_rq_pending_total = scope.counter('upstream_rq_pending_total');
     this.upstream_rq_pending_active = scope.gauge('upstream_rq_pending_active');
     this.upstream_rq_pending_overflow = scope.counter('upstream_rq_pending_overflow');
+    this.upstream_rq_pending_failure_eject = scope.counter('upstream_rq_pending_failure_eject');
     this.upstream_rq_timeout = scope.counter('upstream_rq_timeout');
     this.upstream_rq_per_try_timeout = scope.counter('upstream_rq_per_try_timeout');
     this.upstream_rq_rx_reset = scope.counter('upstream_rq_rx_reset');

@@ -361,6 +361,7 @@ export class Cluster {
         if (isTimeout) t.upstream_cx_connect_timeout.inc();
         host.stats.cx_connect_fail++;
       },
+      onPendingStreamFailed: () => t.upstream_rq_pending_failure_eject.inc(),
       onConnectionClosed: () => {
         t.upstream_cx_active.dec();
         t.upstream_cx_destroy.inc();

@@ -6,11 +6,31 @@
  */
 import net from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
+import { SystemClock, type Clock } from '../../../core/clock.js';
 import type { OutgoingHeaders } from '../../http/headers.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
 import { hasListToken } from './header-chars.js';
-import { parseResponseHead, type HeadLimits, type ResponseHead } from './head-parser.js';
+import { headScanBytes, parseResponseHead, type HeadLimits, type ResponseHead } from './head-parser.js';
+import { IdleTimer } from './idle-timer.js';
 import { BodyFraming, chunkHeader, encodeRequestHead } from './message-encoding.js';
+
+/**
+ * The one buffer every upstream socket reads into (Node's `onread` option): each read is parsed
+ * before the next can happen, so sharing it is safe as long as nothing keeps a view of it - bytes
+ * that must outlive the read (an incomplete head, body data handed on) are copied. Compared with
+ * 'data' events it saves, per read, a freshly allocated buffer and the Readable stream machinery
+ * (push, emit, a nextTick to read more).
+ */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+
+function isReadBufferView(chunk: Buffer): boolean {
+  return chunk.buffer === readBuffer.buffer;
+}
+
+/** `chunk`, copied if it is a view of the shared read buffer. */
+function owned(chunk: Buffer): Buffer {
+  return isReadBufferView(chunk) ? Buffer.from(chunk) : chunk;
+}
 
 /** Envoy's `MAX_RESPONSE_HEADERS_KB` (codec_impl.h) and the default header count. */
 const responseLimits: HeadLimits = { maxHeadersBytes: 80 * 1024, maxHeadersCount: 100 };
@@ -64,6 +84,7 @@ export class Http1ClientConnection {
   private sawResponseBytes = false;
   private connectTimer: NodeJS.Timeout | undefined;
   private isConnectTimedOut = false;
+  private idleTimer: IdleTimer | undefined;
 
   constructor(
     address: string,
@@ -71,8 +92,20 @@ export class Http1ClientConnection {
     connectTimeoutMs: number,
     idleTimeoutMs: number,
     private readonly owner: ClientConnectionOwner,
+    clock: Clock = new SystemClock(),
   ) {
-    const socket = net.connect({ host: address, port, noDelay: true });
+    const socket = net.connect({
+      host: address,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: readBuffer,
+        callback: (bytes: number, buffer: Uint8Array): boolean => {
+          this.onData(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
+          return true;
+        },
+      },
+    });
     this.socket = socket;
     if (connectTimeoutMs > 0) {
       this.connectTimer = setTimeout(() => {
@@ -85,15 +118,19 @@ export class Http1ClientConnection {
       clearTimeout(this.connectTimer);
       this.phase = Phase.Idle;
       if (idleTimeoutMs > 0) {
-        // Node restarts the socket timeout on every read and write; only an idle connection closes.
-        socket.on('timeout', () => {
+        // Envoy's upstream `idle_timeout`: closed after that long without a request in progress.
+        this.idleTimer = new IdleTimer(clock, idleTimeoutMs, () => {
           if (this.phase === Phase.Idle) this.close();
         });
-        socket.setTimeout(idleTimeoutMs);
       }
       owner.onConnected(this);
     });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // Envoy closes an upstream connection as soon as it reads the peer's FIN (no half-close:
+    // `ConnectionImpl::onReadReady` raises RemoteClose) and its pool drops the connection in that
+    // callback. Node emits 'close' only a turn or two later, after shutting down its own side; were
+    // the close handled only then, the pool could hand a connection the backend had already closed
+    // to a new request in between (what happens to every idle connection when a backend stops).
+    socket.on('end', () => this.onEnd());
     socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
     socket.on('close', () => this.onClose());
   }
@@ -110,6 +147,7 @@ export class Http1ClientConnection {
   dispatch(exchange: ClientExchange): void {
     this.exchange = exchange;
     this.phase = Phase.AwaitingHead;
+    this.idleTimer?.busy();
     this.requestCount++;
     this.sawResponseBytes = false;
     this.isResponseClose = false;
@@ -163,7 +201,7 @@ export class Http1ClientConnection {
     this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
     while (this.pending !== undefined && this.exchange !== undefined) {
       if (this.phase === Phase.AwaitingHead) {
-        if (!this.consumeHead(this.pending)) return;
+        if (!this.consumeHead(this.pending)) break;
       } else if (this.phase === Phase.Body) {
         this.consumeBody(this.pending);
       } else {
@@ -174,16 +212,27 @@ export class Http1ClientConnection {
       this.pending = undefined;
       this.close(); // a second response to one request
     }
+    // What waits for the next read must not live in the shared read buffer.
+    if (this.pending !== undefined) this.pending = owned(this.pending);
   }
 
   private consumeHead(buf: Buffer): boolean {
-    const end = buf.indexOf('\r\n\r\n', 0, 'latin1');
+    // The head is needed as latin1 text anyway: converting its first bytes and searching the string
+    // is cheaper than Buffer#indexOf (a call into C++ that also converts the needle).
+    const scanEnd = Math.min(buf.length, headScanBytes);
+    const text = buf.toString('latin1', 0, scanEnd);
+    const headEnd = text.indexOf('\r\n\r\n');
+    let end = headEnd;
+    if (end < 0 && scanEnd < buf.length) end = buf.indexOf('\r\n\r\n', scanEnd - 3, 'latin1');
     if (end < 0) {
       if (buf.length > responseLimits.maxHeadersBytes + 4096) this.fail('protocol');
       return false;
     }
     this.pending = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
-    const head = parseResponseHead(buf.toString('latin1', 0, end), responseLimits);
+    const head = parseResponseHead(
+      headEnd >= 0 ? text.slice(0, headEnd) : buf.toString('latin1', 0, end),
+      responseLimits,
+    );
     if (head.kind === 'error') {
       this.fail('protocol');
       return false;
@@ -226,20 +275,20 @@ export class Http1ClientConnection {
     const exchange = this.exchange!;
     if (this.framing === BodyFraming.UntilClose) {
       this.pending = undefined;
-      exchange.onResponseData(buf);
+      exchange.onResponseData(owned(buf));
       return;
     }
     if (this.framing === BodyFraming.Length) {
       const take = Math.min(this.remaining, buf.length);
       this.remaining -= take;
       this.pending = take < buf.length ? buf.subarray(take) : undefined;
-      exchange.onResponseData(take === buf.length ? buf : buf.subarray(0, take));
+      exchange.onResponseData(owned(take === buf.length ? buf : buf.subarray(0, take)));
       if (this.remaining === 0 && this.exchange === exchange) this.completeResponse(undefined);
       return;
     }
     const decoder = this.chunked!;
     const used = decoder.decode(buf, 0, (c) => {
-      if (this.exchange === exchange) exchange.onResponseData(c);
+      if (this.exchange === exchange) exchange.onResponseData(owned(c));
     });
     if (used < 0) {
       this.pending = undefined;
@@ -258,6 +307,7 @@ export class Http1ClientConnection {
     this.exchange = undefined;
     this.chunked = undefined;
     this.phase = Phase.Idle;
+    this.idleTimer?.idle();
     if (trailers !== undefined) exchange.onResponseTrailers(trailers);
     exchange.onResponseEnd();
     // A response that arrived before the request was fully sent leaves the connection unusable.
@@ -284,9 +334,17 @@ export class Http1ClientConnection {
     this.fail('terminated', err);
   }
 
+  /** The upstream closed its side: the connection is over now (see the constructor). */
+  private onEnd(): void {
+    if (this.phase === Phase.Connecting || this.phase === Phase.Closed) return;
+    this.onClose();
+    this.socket.destroy();
+  }
+
   private onClose(): void {
     const wasConnecting = this.phase === Phase.Connecting;
     clearTimeout(this.connectTimer);
+    this.idleTimer?.cancel();
     if (wasConnecting) {
       this.phase = Phase.Closed;
       const err: NodeJS.ErrnoException = new Error(

@@ -5,6 +5,7 @@
  * and its response-code details (envoyproxy/envoy `source/common/http/http1/codec_impl.cc`).
  */
 import { equalsLower, isFieldValueChar, isTargetChar, isTokenChar, lowerToken } from './header-chars.js';
+import { knownHeaderName } from './known-header-names.js';
 
 /** A malformed head: the local reply status and Envoy's `response_code_details`. */
 export interface CodecError {
@@ -45,6 +46,13 @@ export interface ResponseHead extends HeadFields {
   readonly kind: 'response';
   readonly status: number;
 }
+
+/**
+ * Bytes the connections search as text for the blank line ending a head. Most heads are far shorter;
+ * a longer one (or a head followed by a large body in the same read, which must not be converted to a
+ * string) is searched in the buffer.
+ */
+export const headScanBytes = 4096;
 
 export function codecError(status: CodecError['status'], details: string): CodecError {
   return { kind: 'error', status, details };
@@ -159,7 +167,7 @@ export function parseFields(
     while (i < lineEnd && isTokenChar[text.charCodeAt(i)] === 1) i++;
     // No whitespace between name and colon (RFC 9112 §5.1): 400.
     if (i === pos || text.charCodeAt(i) !== 0x3a) return badRequest;
-    const name = lowerToken(text.slice(pos, i));
+    const name = knownHeaderName(text, pos, i) ?? lowerToken(text.slice(pos, i));
     i++;
     while (i < lineEnd && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09)) i++;
     const valueStart = i;

@@ -10,14 +10,17 @@
  */
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
+import { SystemClock, type Clock } from '../../../core/clock.js';
 import { ChunkedDecoder } from './chunked-decoder.js';
 import {
   codecError,
+  headScanBytes,
   parseRequestHead,
   type CodecError,
   type HeadLimits,
   type RequestHead,
 } from './head-parser.js';
+import { IdleTimer } from './idle-timer.js';
 import type { DateHeaderCache } from './message-encoding.js';
 import { toRequestHeaders } from './request-headers.js';
 import { Http1ServerStream } from './server-stream.js';
@@ -27,6 +30,8 @@ export interface Http1ServerOptions {
   readonly maxHeadersCount: number;
   /** Connection idle timeout (no request in progress), ms; 0 = none. */
   readonly idleTimeoutMs: number;
+  /** Time source of the idle timeout; the system clock when not given. */
+  readonly clock?: Clock;
 }
 
 export interface Http1ServerCallbacks {
@@ -64,6 +69,7 @@ export class Http1ServerConnection {
   private readonly limits: HeadLimits;
   private readonly flushBound = (): void => this.flushOutput();
   private readonly onBodyData = (chunk: Buffer): void => this.active?.body?.push(chunk);
+  private readonly idleTimer: IdleTimer | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -80,13 +86,11 @@ export class Http1ServerConnection {
     socket.on('close', () => this.onSocketClose());
     socket.on('end', () => this.onSocketEnd());
     if (options.idleTimeoutMs > 0) {
-      // Node restarts the socket timeout on every read and write, so 'timeout' fires after
-      // idleTimeoutMs without traffic (no per-request timer work). Only a connection with no request
-      // in progress is closed (Envoy's `idle_timeout` counts from the end of the last stream).
-      socket.on('timeout', () => {
+      // Envoy's HCM `idle_timeout`: the connection closes once it has had no request in progress
+      // for that long (counted from the end of the last response).
+      this.idleTimer = new IdleTimer(options.clock ?? new SystemClock(), options.idleTimeoutMs, () => {
         if (this.active === undefined) socket.destroy();
       });
-      socket.setTimeout(options.idleTimeoutMs);
     }
     if (initial !== undefined && initial.length > 0) this.onData(initial);
   }
@@ -180,6 +184,7 @@ export class Http1ServerConnection {
     }
     if (this.state === State.Closed) return;
     this.state = State.Head;
+    this.idleTimer?.idle();
     if (this.isReadPaused) this.resumeReading();
     this.process();
   }
@@ -190,6 +195,8 @@ export class Http1ServerConnection {
     if (this.state === State.Closed) return;
     this.pending = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
     this.process();
+    // The start of a request that is not complete yet counts as activity, as before any request.
+    if (this.active === undefined && this.pending !== undefined) this.idleTimer?.touch();
   }
 
   private process(): void {
@@ -219,7 +226,15 @@ export class Http1ServerConnection {
     let start = 0;
     // RFC 9112 §2.2: a server should ignore empty lines received before a request line.
     while (start + 1 < buf.length && buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
-    const end = buf.indexOf('\r\n\r\n', start, 'latin1');
+    // The head is needed as latin1 text anyway: converting its first bytes and searching the string
+    // is cheaper than Buffer#indexOf (a call into C++ that also converts the needle).
+    const scanEnd = Math.min(buf.length, start + headScanBytes);
+    const text = buf.toString('latin1', start, scanEnd);
+    const headEnd = text.indexOf('\r\n\r\n');
+    let end = headEnd < 0 ? -1 : start + headEnd;
+    // A longer head, or one followed by a large body in the same read, is searched in the buffer.
+    if (end < 0 && scanEnd < buf.length)
+      end = buf.indexOf('\r\n\r\n', Math.max(start, scanEnd - 3), 'latin1');
     if (end < 0) {
       // The exact limit (names + values + URL) is checked once the head is complete; a head whose raw
       // bytes already exceed it by more than the line framing could account for is too large.
@@ -231,7 +246,10 @@ export class Http1ServerConnection {
       return false;
     }
     this.pending = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
-    const head = parseRequestHead(buf.toString('latin1', start, end), this.limits);
+    const head = parseRequestHead(
+      headEnd >= 0 ? text.slice(0, headEnd) : buf.toString('latin1', start, end),
+      this.limits,
+    );
     if (head.kind === 'error') {
       this.fail(head);
       return false;
@@ -260,6 +278,7 @@ export class Http1ServerConnection {
     }
     const stream = new Http1ServerStream(this, headers, !hasBody, isUpgrade, method === 'HEAD');
     this.active = stream;
+    this.idleTimer?.busy();
     if (hasBody) {
       this.state = State.Body;
       if (head.isChunked) {
@@ -354,6 +373,7 @@ export class Http1ServerConnection {
   }
 
   private onSocketClose(): void {
+    this.idleTimer?.cancel();
     this.state = State.Closed;
     this.pending = undefined;
     const stream = this.active;

@@ -3,7 +3,7 @@
  * and how failures are reported.
  */
 import assert from 'node:assert/strict';
-import type { IncomingHttpHeaders } from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
 import { SystemClock } from '../../../core/clock.js';
@@ -314,5 +314,132 @@ test('the one re-dispatch after a stale connection skips the other idle connecti
   } finally {
     pool.close();
     await b.close();
+  }
+});
+
+test('responses arriving in pieces on several connections at once keep every byte handed on intact', async () => {
+  // Upstream sockets share one read buffer; body data handed to the router and the rest of a head
+  // split across reads must not be overwritten by the next read of another connection.
+  const pieces = (id: number): string[] => [
+    'HTTP/1.1 200 OK\r\ntransfer-enc',
+    `oding: chunked\r\nx-id: ${id}\r\n\r\n5\r\n${id}aaaa\r\n`,
+    `6\r\n${id}bbbbb\r\n`,
+    `3\r\n${id}cc\r\n0\r\n\r\n`,
+  ];
+  const b = await backend('127.77.74.50', (request, socket) => {
+    const id = Number(/x-id: (\d)/.exec(request)?.[1] ?? '0');
+    const parts = pieces(id);
+    const next = (i: number): void => {
+      if (i >= parts.length) return;
+      socket.write(parts[i]!);
+      setTimeout(() => next(i + 1), 2);
+    };
+    next(0);
+  });
+  const pool = poolFor('127.77.74.50', b.port);
+  try {
+    const heads = [1, 2, 3].map((id) => ({ ...get(), headers: { 'x-id': String(id) } }));
+    const outcomes = await Promise.all(heads.map((h) => rawChunks(pool, h)));
+    outcomes.forEach((o, i) => {
+      const id = i + 1;
+      assert.equal(o.status, 200);
+      assert.equal(o.id, String(id));
+      assert.equal(Buffer.concat(o.chunks).toString('latin1'), `${id}aaaa${id}bbbbb${id}cc`);
+    });
+    assert.equal(b.connections(), 3);
+  } finally {
+    pool.close();
+    await b.close();
+  }
+});
+
+/** Like `request`, but keeps the body chunks as the pool handed them over (no copy by the test). */
+function rawChunks(
+  pool: Http1ConnectionPool,
+  head: UpstreamRequestHead,
+): Promise<{ status?: number; id?: string; chunks: Buffer[] }> {
+  return new Promise((resolve, reject) => {
+    const out: { status?: number; id?: string; chunks: Buffer[] } = { chunks: [] };
+    pool.newStream(head, {
+      onPoolReady: () => {},
+      onHeaders: (status, headers) => {
+        out.status = status;
+        const id = headers['x-id'];
+        if (typeof id === 'string') out.id = id;
+      },
+      onData: (chunk) => out.chunks.push(chunk),
+      onTrailers: () => {},
+      onEnd: () => resolve(out),
+      onReset: (reset) => reject(new Error(`reset: ${reset.reason}`)),
+    });
+  });
+}
+
+test('a response head longer than the text scan window, with a large body in the same read, is parsed whole', async () => {
+  const long = 'v'.repeat(6000);
+  const body = 'b'.repeat(50_000);
+  const b = await backend('127.77.74.51', (_r, socket) =>
+    socket.write(`HTTP/1.1 200 OK\r\nx-long: ${long}\r\ncontent-length: ${body.length}\r\n\r\n${body}`),
+  );
+  const pool = poolFor('127.77.74.51', b.port);
+  try {
+    const outcome = await request(pool, get());
+    assert.equal(outcome.status, 200);
+    assert.equal(outcome.headers?.['x-long'], long);
+    assert.equal(outcome.body, body);
+  } finally {
+    pool.close();
+    await b.close();
+  }
+});
+
+test('a backend that closes all its idle keep-alive connections at once costs no request (each is re-sent on a new connection)', async () => {
+  // Node's closeIdleConnections() also closes connections whose request it has not read yet, and
+  // ones whose response Spillway is just reading: every kept-alive connection is stale at that
+  // moment, so a request re-sent after such a close must not be handed to one of them (ADR 0006).
+  let isClosing = false;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-length': 2, ...(isClosing ? { connection: 'close' } : {}) });
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.77.74.52', resolve));
+  const pool = poolFor('127.77.74.52', (server.address() as net.AddressInfo).port, { maxConnections: 0 });
+  const outcomes = new Map<string, number>();
+  const count = (key: string): void => void outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+  try {
+    let started = 0;
+    let done = 0;
+    await new Promise<void>((resolve) => {
+      const startOne = (): void => {
+        started++;
+        pool.newStream(get(), {
+          onPoolReady: () => {},
+          onHeaders: (status) => count(String(status)),
+          onData: () => {},
+          onTrailers: () => {},
+          onEnd: () => finishOne(),
+          onReset: (reset) => {
+            count(reset.reason);
+            finishOne();
+          },
+        });
+      };
+      const finishOne = (): void => {
+        done++;
+        if (done === 600 && !isClosing) {
+          isClosing = true;
+          server.closeIdleConnections();
+        }
+        if (started < 2000) startOne();
+        if (done === 2000) resolve();
+      };
+      for (let i = 0; i < 30; i++) startOne();
+    });
+    assert.deepEqual(Object.fromEntries(outcomes), { '200': 2000 });
+  } finally {
+    pool.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });

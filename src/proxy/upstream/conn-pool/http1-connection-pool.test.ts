@@ -140,3 +140,92 @@ test('a re-sent request whose new connection is refused is reported as a connect
     pool.close();
   }
 });
+
+test('a refused connect fails every request queued in the pool at once, as Envoy purges its pending streams', async () => {
+  // Three requests wait for three connections to a port nobody listens on. Envoy
+  // (`ConnPoolImplBase::onConnectionEvent` -> `purgePendingStreams`) fails all pending streams on the
+  // first connect failure, so all three are reset before the second refusal is even looked at.
+  let connectFailures = 0;
+  let purged = 0;
+  const pool = new Http1ConnectionPool(
+    {
+      address: '127.77.74.1',
+      port: 9,
+      connectTimeoutMs: 1000,
+      idleTimeoutMs: 0,
+      maxRequestsPerConnection: 0,
+      maxConnections: 10,
+    },
+    new SystemClock(),
+    {
+      ...noEvents,
+      onConnectionConnectFailed: () => void connectFailures++,
+      onPendingStreamFailed: () => void purged++,
+    },
+  );
+  try {
+    const failuresSeenAtReset: number[] = [];
+    await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<void>((resolve) => {
+            pool.newStream(head, {
+              onPoolReady: () => {},
+              onHeaders: () => resolve(),
+              onData: () => {},
+              onTrailers: () => {},
+              onEnd: () => {},
+              onReset: (reset) => {
+                assert.equal(reset.reason, 'RemoteConnectionFailure');
+                failuresSeenAtReset.push(connectFailures);
+                resolve();
+              },
+            });
+          }),
+      ),
+    );
+    assert.deepEqual(failuresSeenAtReset, [1, 1, 1]);
+    assert.equal(purged, 3);
+  } finally {
+    pool.close();
+  }
+});
+
+test('a request submitted from a failure callback is not failed by the purge that called it', async () => {
+  // Envoy moves the pending list aside before failing it, so a retry that lands on the same pool from
+  // `onPoolFailure` waits for a connection of its own.
+  let connectFailures = 0;
+  const pool = new Http1ConnectionPool(
+    {
+      address: '127.77.74.2',
+      port: 9,
+      connectTimeoutMs: 1000,
+      idleTimeoutMs: 0,
+      maxRequestsPerConnection: 0,
+      maxConnections: 10,
+    },
+    new SystemClock(),
+    { ...noEvents, onConnectionConnectFailed: () => void connectFailures++ },
+  );
+  try {
+    let failuresBefore: number | undefined;
+    const result = await new Promise<{ reset?: UpstreamReset }>((resolve) => {
+      pool.newStream(head, {
+        onPoolReady: () => {},
+        onHeaders: () => {},
+        onData: () => {},
+        onTrailers: () => {},
+        onEnd: () => {},
+        onReset: () => {
+          failuresBefore = connectFailures;
+          void request(pool).then(resolve);
+        },
+      });
+    });
+    assert.equal(result.reset?.reason, 'RemoteConnectionFailure');
+    assert.equal(failuresBefore, 1);
+    assert.equal(connectFailures, 2, 'the second request failed on its own connection');
+  } finally {
+    pool.close();
+  }
+});

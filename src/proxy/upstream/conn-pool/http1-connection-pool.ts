@@ -5,8 +5,8 @@
  *
  * Envoy semantics reproduced here: a request whose connection never came up is a connection failure
  * (`RemoteConnectionFailure` with the socket error, or `ConnectionTimeout` after `connect_timeout`),
- * and a failed connect fails the queued requests it was opened for (Envoy
- * `ConnPoolImplBase::onConnectionEvent` purges pending streams); a connection that closes or resets
+ * and a failed connect fails every request still queued in the pool (Envoy
+ * `ConnPoolImplBase::onConnectionEvent` purges all pending streams); a connection that closes or resets
  * before the response completes is `ConnectionTermination`; a response that cannot be parsed is
  * `ProtocolError` (Envoy's HTTP/1 codec, `source/common/http/http1/conn_pool.cc` /
  * `codec_client.cc`). `onPoolReady` fires when the request is written on a connected socket, which is
@@ -69,7 +69,7 @@ export class Http1ConnectionPool implements ConnectionPool, ClientConnectionOwne
 
   constructor(
     private readonly options: Http1PoolOptions,
-    _clock: Clock,
+    private readonly clock: Clock,
     private readonly events: ConnectionPoolEvents,
   ) {}
 
@@ -99,9 +99,9 @@ export class Http1ConnectionPool implements ConnectionPool, ClientConnectionOwne
 
   /**
    * Gives `stream` a connection: an idle one, a new one, or a place in the queue. A re-dispatched
-   * request skips the idle connections - they may be as stale as the one that just failed (a backend
-   * closing its keep-alive connections closes them all) - and goes first in the queue, to a new
-   * connection or one that just completed a response.
+   * request goes first in the queue and waits for a new connection: every kept-alive one may be as
+   * stale as the one that just failed - a backend closing its keep-alive connections closes them
+   * all, including one whose response Spillway is reading right now (ADR 0006).
    */
   enqueue(stream: Http1UpstreamStream, isRedispatch: boolean): void {
     if (this.isClosed) {
@@ -118,7 +118,9 @@ export class Http1ConnectionPool implements ConnectionPool, ClientConnectionOwne
     if (isRedispatch) this.queue.unshift(stream);
     else this.queue.push(stream);
     const max = this.options.maxConnections;
-    if (this.queue.length > this.connecting && (max <= 0 || this.connections.size < max)) this.connect();
+    if ((isRedispatch || this.queue.length > this.connecting) && (max <= 0 || this.connections.size < max)) {
+      this.connect();
+    }
   }
 
   /** A queued stream gave up before it got a connection. */
@@ -137,6 +139,7 @@ export class Http1ConnectionPool implements ConnectionPool, ClientConnectionOwne
       o.connectTimeoutMs,
       o.idleTimeoutMs,
       this,
+      this.clock,
     );
     this.connections.add(connection);
   }
@@ -152,13 +155,26 @@ export class Http1ConnectionPool implements ConnectionPool, ClientConnectionOwne
       connection.close();
       return;
     }
-    const next = this.queue.shift();
+    const next = isNew ? this.queue.shift() : this.nextForReusedConnection();
     if (next !== undefined) {
       this.assign(connection, next, isNew);
       return;
     }
     if (this.isDraining) connection.close();
     else this.idle.push(connection);
+  }
+
+  /**
+   * The first queued stream a kept-alive connection may take: re-dispatched streams (at the front)
+   * wait for a new connection, unless `max_connections` leaves no room for one.
+   */
+  private nextForReusedConnection(): Http1UpstreamStream | undefined {
+    const queue = this.queue;
+    let i = 0;
+    while (i < queue.length && queue[i]!.isRedispatch) i++;
+    const max = this.options.maxConnections;
+    if (i > 0 && max > 0 && this.connections.size >= max) i = 0;
+    return i < queue.length ? queue.splice(i, 1)[0] : undefined;
   }
 
   // --- ClientConnectionOwner --------------------------------------------------------------------
@@ -175,14 +191,20 @@ export class Http1ConnectionPool implements ConnectionPool, ClientConnectionOwne
     this.events.onConnectionConnectFailed(isTimeout);
     this.events.onConnectionClosed();
     log.debug({ code: cause.code, isTimeout }, 'upstream connect failed');
-    // Envoy purges the pending streams that no other connecting connection will serve.
     const reason: StreamResetReason = isTimeout
       ? 'ConnectionTimeout'
       : cause.syscall === 'connect' || isRemoteConnectError(cause.code)
         ? 'RemoteConnectionFailure'
         : 'LocalConnectionFailure';
-    while (this.queue.length > this.connecting) {
-      const stream = this.queue.shift()!;
+    // Envoy `ConnPoolImplBase::onConnectionEvent` -> `purgePendingStreams`: a connection that fails
+    // to connect fails every pending stream of the host's pool, including those that another
+    // connection still connecting could have served. So each of them reaches the outlier detector
+    // now, not one connect failure at a time (a host refusing connections is ejected on the first
+    // refusal when enough requests were waiting). The queue is emptied first so that a stream a
+    // failure callback submits to this pool (a retry) is not failed with them.
+    const purged = this.queue.splice(0);
+    for (const stream of purged) {
+      this.events.onPendingStreamFailed?.();
       stream.fail(reason, isTimeout ? undefined : cause);
     }
   }
@@ -222,6 +244,11 @@ class Http1UpstreamStream implements UpstreamStream, ClientExchange {
   private isPoolReadyReported = false;
   private isFinished = false;
   private isRedispatched = false;
+
+  /** Sent once more after its kept-alive connection closed under it (ADR 0004). */
+  get isRedispatch(): boolean {
+    return this.isRedispatched;
+  }
   private isPaused = false;
   private drainCallback: (() => void) | undefined;
 

@@ -141,7 +141,10 @@ export class Http2ConnectionPool implements ConnectionPool {
         const reason: StreamResetReason = state.isTimedOut ? 'ConnectionTimeout' : 'RemoteConnectionFailure';
         const waiting = [...state.waiting];
         state.waiting.clear();
-        for (const stream of waiting) stream.fail(reason, state.connectError);
+        for (const stream of waiting) {
+          this.events.onPendingStreamFailed?.();
+          stream.fail(reason, state.connectError);
+        }
       }
       this.events.onConnectionClosed();
     });

@@ -51,6 +51,11 @@ export interface ConnectionPoolEvents {
   onConnectionConnected(): void;
   onConnectionConnectFailed(isTimeout: boolean): void;
   onConnectionClosed(): void;
+  /**
+   * A pending request failed because a connection of its pool failed to connect (Envoy counts these
+   * in `upstream_rq_pending_failure_eject`).
+   */
+  onPendingStreamFailed?(): void;
 }
 
 export interface ConnectionPool {
