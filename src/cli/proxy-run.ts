@@ -4,8 +4,8 @@
  * `dynamic_resources` the admin interface (and `--admin-address-path`) is up while the proxy still
  * waits for its first configuration from the control plane (`/ready` answers 503 until then).
  */
-import { writeFile } from 'node:fs/promises';
 import { createLogger, setLogLevel } from '../core/logger.js';
+import { writeFileAtomic } from '../core/write-file-atomic.js';
 import { loadBootstrapInWorker } from '../proxy/bootstrap/load-bootstrap-in-worker.js';
 import { ProxyServer } from '../proxy/proxy-server.js';
 import { reportFatal } from './report-fatal.js';
@@ -67,7 +67,8 @@ export async function runProxy(options: ProxyOptions): Promise<number> {
   }
   const admin = server.adminAddress();
   if (options.adminAddressPath !== undefined && admin !== undefined) {
-    await writeFile(options.adminAddressPath, `${admin.address}:${admin.port}`);
+    // Atomic, so that a process polling for the file never reads it half written.
+    writeFileAtomic(options.adminAddressPath, `${admin.address}:${admin.port}`);
   }
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());

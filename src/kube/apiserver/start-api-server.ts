@@ -4,22 +4,14 @@
  * namespaces, the controllers, and optionally a kubeconfig for kubectl.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { SystemClock, type Clock } from '../../core/clock.js';
 import { SpillwayError, ErrorCode } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/logger.js';
 import { SystemRandom, type Random } from '../../core/random.js';
+import { writeFileAtomic } from '../../core/write-file-atomic.js';
 import type { MutatingAdmission } from './admission/mutating-admission.js';
 import { ApiHttpServer } from './api-http-server.js';
 import { startControllers, type RunningControllers } from './controllers/index.js';
@@ -226,9 +218,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     const host = address.includes(':') ? `[${address}]` : address;
     const url = `https://${host}:${bound.port}`;
     if (options.kubeconfigPath !== undefined) {
-      const tmp = `${options.kubeconfigPath}.tmp`;
-      writeFileSync(tmp, kubeconfigYaml(clusterName, url, token, tls.certPem), { mode: 0o600 });
-      renameSync(tmp, options.kubeconfigPath);
+      writeFileAtomic(options.kubeconfigPath, kubeconfigYaml(clusterName, url, token, tls.certPem), {
+        mode: 0o600,
+      });
     }
     log.info({ url, dataDir: options.dataDir, rv: store.currentRv() }, 'apiserver listening');
     const client = new LocalObjectClient(service, deletion);

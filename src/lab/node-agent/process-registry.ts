@@ -5,8 +5,9 @@
  * only when the recorded pid still runs the recorded program (`/proc/<pid>/cmdline`), so a reused
  * pid of an unrelated process is never touched.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../core/write-file-atomic.js';
 
 export interface RecordedProcess {
   readonly pid: number;
@@ -85,8 +86,6 @@ export class ProcessRegistry {
   }
 
   private save(): void {
-    const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify([...this.processes.values()], null, 1)}\n`);
-    renameSync(tmp, this.path);
+    writeFileAtomic(this.path, `${JSON.stringify([...this.processes.values()], null, 1)}\n`);
   }
 }

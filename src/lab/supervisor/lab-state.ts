@@ -3,10 +3,11 @@
  * rename) whenever something changes; `lab status` reads it, and `lab down` uses its pids to stop a
  * lab whose supervisor died. Node agents may read it too (meshes' xDS addresses, the kubeconfig).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ErrorCode, SpillwayError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../core/write-file-atomic.js';
 
 export type LabPhase = 'starting' | 'ready' | 'stopping' | 'stopped' | 'failed';
 export type ProcessKind = 'apiserver' | 'node-agent' | 'control-plane';
@@ -96,9 +97,7 @@ export function labStatePath(stateDir: string): string {
 export function writeLabState(state: LabState): void {
   mkdirSync(state.stateDir, { recursive: true });
   const path = labStatePath(state.stateDir);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(tmp, path);
+  writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 function invalid(path: string, problem: string): SpillwayError {

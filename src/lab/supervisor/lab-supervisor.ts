@@ -13,10 +13,11 @@
  * the waits that depend on it. Any failure or the timeout stops what was started and throws
  * SPILLWAY_ERR_LAB_START_FAILED naming the step.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
+import { writeFileAtomic } from '../../core/write-file-atomic.js';
 import { mergeKubeconfigs } from '../kubeconfig/lab-kubeconfig.js';
 import type { ClusterPlan, LabPlan, MeshPlan } from '../topology/address-plan.js';
 import { formatHostPort, meshServing } from '../topology/address-plan.js';
@@ -270,9 +271,7 @@ export class LabSupervisor {
       })),
     );
     // Written aside and renamed, so that kubectl never reads half a file.
-    const tmp = `${this.kubeconfigPath}.tmp`;
-    writeFileSync(tmp, text, { mode: 0o600 });
-    renameSync(tmp, this.kubeconfigPath);
+    writeFileAtomic(this.kubeconfigPath, text, { mode: 0o600 });
   }
 
   private async startCluster(c: ClusterRuntime, ctx: WaitContext): Promise<void> {
