@@ -44,6 +44,14 @@ backends on 127.0.1.1-6:8000, breaks them one by one and heals them (about 15 se
       // The demo's own output is the point; the components' info logs would only interleave with it.
       if (process.env['SPILLWAY_LOG_LEVEL'] === undefined) setLogLevel('warn');
       if (options.proxyOnly === true) {
+        const extra = (['keep', 'stateDir', 'file'] as const).filter((o) => options[o] !== undefined);
+        if (extra.length > 0) {
+          process.stderr.write(
+            `spillway demo: --proxy-only runs no lab; it takes only --json (not ${extra.map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')})\n`,
+          );
+          process.exitCode = 1;
+          return;
+        }
         process.exitCode = await runProxyOnly(options.json === true);
         return;
       }

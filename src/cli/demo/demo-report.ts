@@ -44,7 +44,13 @@ function formatPhase(p: PhaseReport, i: number): string[] {
   lines.push(`   requests ${p.requests} (${byCluster}), client-visible errors ${p.clientErrors}, ${s(p.durationMs)}`);
   const times: string[] = [];
   if (p.timeToFirstFailureMs !== undefined) times.push(`first failed chain ${s(p.timeToFirstFailureMs)}`);
-  if (p.timeToFailoverMs !== undefined) times.push(`failed over ${s(p.timeToFailoverMs)}`);
+  if (p.timeToFailoverMs !== undefined)
+    times.push(
+      `failed over ${s(p.timeToFailoverMs)}` +
+        (p.timeToFirstFailureMs !== undefined
+          ? ` (${s(p.timeToFailoverMs - p.timeToFirstFailureMs)} after the first failure)`
+          : ''),
+    );
   if (p.timeToHealMs !== undefined) times.push(`back in its zone ${s(p.timeToHealMs)}`);
   if (p.timeToRolloutMs !== undefined) times.push(`rolled out ${s(p.timeToRolloutMs)}`);
   if (times.length > 0) lines.push(`   after the edit: ${times.join(', ')}`);

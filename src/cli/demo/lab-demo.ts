@@ -83,6 +83,14 @@ function keptLabHelp(lab: LabState, scenario: DrillScenario, stateDir: string): 
   ].join('\n');
 }
 
+function signalQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+
 export async function runLabDemo(options: LabDemoOptions): Promise<number> {
   const clock = new SystemClock();
   const startMs = clock.monotonicMs();
@@ -113,6 +121,12 @@ export async function runLabDemo(options: LabDemoOptions): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Should this process end before its lab is stopped (a crash), the supervisor still stops it all.
+  let supervisorPid: number | undefined;
+  const onExit = (): void => {
+    if (supervisorPid !== undefined) signalQuietly(supervisorPid);
+  };
+  process.on('exit', onExit);
 
   const failures: string[] = [];
   const clusters = new Map<string, DemoCluster>();
@@ -128,6 +142,7 @@ export async function runLabDemo(options: LabDemoOptions): Promise<number> {
     const started = await startLab(labOptions, abort.signal);
     isStarting = false;
     lab = started.state;
+    supervisorPid = lab.supervisor.pid;
     upMs = started.upMs;
     progress(`lab ready in ${(upMs / 1000).toFixed(1)} s`);
     if (abort.signal.aborted) throw new DrillAborted();
@@ -174,6 +189,7 @@ export async function runLabDemo(options: LabDemoOptions): Promise<number> {
     if (!keep) {
       progress('stopping the lab ...');
       try {
+        supervisorPid = undefined;
         labDown = await stopLab({ ...labOptions, knownPids: [...(memory?.pids ?? [])], mayBeStarting: isStarting });
         if (labDown.leftovers.length > 0)
           failures.push(`lab down left ${labDown.leftovers.length} processes running: ${labDown.leftovers.join(', ')}`);
@@ -182,6 +198,8 @@ export async function runLabDemo(options: LabDemoOptions): Promise<number> {
         failures.push(`lab down failed: ${fatalMessage(err)}`);
       }
     }
+    if (keep) supervisorPid = undefined;
+    process.off('exit', onExit);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

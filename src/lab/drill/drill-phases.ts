@@ -305,7 +305,7 @@ export async function waitUntilServing(ctx: DrillContext, timeoutMs: number): Pr
     last = waiting;
     if (ctx.clock.monotonicMs() > deadline)
       throw new Error(`the demo app was not serving within ${seconds(timeoutMs)}: waiting for ${waiting}`);
-    await delay(ctx.clock, 250, ctx.signal);
+    await delay(250, ctx.signal);
   }
 }
 
@@ -322,7 +322,7 @@ async function applyRetries(ctx: DrillContext): Promise<string> {
     if (pending.length === 0) break;
     if (ctx.clock.monotonicMs() > deadline)
       throw new Error(`the retry policy did not reach ${pending.join(', ')} within ${seconds(ctx.stepTimeoutMs)}`);
-    await delay(ctx.clock, 200, ctx.signal);
+    await delay(200, ctx.signal);
   }
   const note = `the retry policy reached all ${ctx.sidecars.length} mocka sidecars ${seconds(ctx.clock.monotonicMs() - start)} after it was applied`;
   ctx.progress(`  ${note}`);

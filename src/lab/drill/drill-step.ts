@@ -177,7 +177,7 @@ export async function runStep(ctx: DrillContext, spec: StepSpec): Promise<PhaseR
           `  ... ${seconds(now - startMs)}: ${traffic.samples().length} requests, ${errors} client errors; waiting for ${done}`,
         );
       }
-      await delay(ctx.clock, 200, ctx.signal);
+      await delay(200, ctx.signal);
     }
   } finally {
     await traffic.stop();

@@ -92,7 +92,7 @@ export async function stopLab(
   const { clock, stateDir } = options;
   const startMs = clock.monotonicMs();
   if (options.mayBeStarting) {
-    for (let i = 0; i < 50 && readLabState(stateDir) === undefined; i++) await delay(clock, 100);
+    for (let i = 0; i < 50 && readLabState(stateDir) === undefined; i++) await delay(100);
   }
   await shutDownLab(stateDir, {
     clock,

@@ -6,6 +6,7 @@
  * kept as a sample with the time it completed.
  */
 import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../../core/clock.js';
 import { parseChain, type Chain } from './chain.js';
 import { demoHost } from './demo-manifests.js';
@@ -31,22 +32,12 @@ export interface TrafficSample {
 
 const requestTimeoutMs = 5_000;
 
-export function delay(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) {
-      resolve();
-      return;
-    }
-    const timer = clock.setTimer(ms, () => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    });
-    const onAbort = (): void => {
-      timer.cancel();
-      resolve();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/**
+ * Waits `ms` (less when `signal` aborts). A real, referenced timer: the demo's waits are what keeps
+ * its process alive (the Clock's timers are unref'd by design), and lab code may use real time.
+ */
+export async function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  await sleep(ms, undefined, signal !== undefined ? { signal } : {}).catch(() => {});
 }
 
 /** One request as the seed's curl sends it. */
@@ -112,7 +103,7 @@ export class Traffic {
         hasEnvoyHeaders:
           res.headers['server'] === 'istio-envoy' && res.headers['x-envoy-upstream-service-time'] !== undefined,
       });
-      await delay(this.clock, this.pauseMs, this.signal);
+      await delay(this.pauseMs, this.signal);
     }
   }
 
