@@ -20,13 +20,22 @@ export function registerDemoCommand(program: Command): void {
         'then a report per phase and the budget figures.',
     )
     .option('--json', 'print the report as JSON instead of text (progress still goes to stderr)')
-    .option('--keep', 'leave the lab running at the end (prints how to reach it; stop it with spillway lab down)')
-    .option('--state-dir <dir>', 'lab state directory (default: a new temporary directory, removed at the end)')
+    .option(
+      '--keep',
+      'leave the lab running at the end (prints how to reach it; stop it with spillway lab down)',
+    )
+    .option(
+      '--state-dir <dir>',
+      'lab state directory (default: a new temporary directory, removed at the end)',
+    )
     .option(
       '-f, --file <topology.yaml>',
       "lab topology (default: the seed's two regions, examples/lab/two-regions.yaml)",
     )
-    .option('--proxy-only', 'instead: one proxy in front of local backends in three localities (no lab, ~15 s)')
+    .option(
+      '--proxy-only',
+      'instead: one proxy in front of local backends in three localities (no lab, ~15 s)',
+    )
     .addHelpText(
       'after',
       `

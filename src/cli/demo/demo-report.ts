@@ -41,7 +41,9 @@ function formatPhase(p: PhaseReport, i: number): string[] {
   const byCluster = Object.entries(p.requestsByCluster)
     .map(([c, n]) => `${c} ${n}`)
     .join(', ');
-  lines.push(`   requests ${p.requests} (${byCluster}), client-visible errors ${p.clientErrors}, ${s(p.durationMs)}`);
+  lines.push(
+    `   requests ${p.requests} (${byCluster}), client-visible errors ${p.clientErrors}, ${s(p.durationMs)}`,
+  );
   const times: string[] = [];
   if (p.timeToFirstFailureMs !== undefined) times.push(`first failed chain ${s(p.timeToFirstFailureMs)}`);
   if (p.timeToFailoverMs !== undefined)
@@ -56,11 +58,15 @@ function formatPhase(p: PhaseReport, i: number): string[] {
   if (times.length > 0) lines.push(`   after the edit: ${times.join(', ')}`);
   lines.push('   chains seen:');
   for (const c of p.chains) lines.push(`     ${String(c.count).padStart(5)}  ${c.chain}`);
-  if (p.firstFailedChain !== undefined) lines.push(`   first failed response body:`, `     ${p.firstFailedChain}`);
+  if (p.firstFailedChain !== undefined)
+    lines.push(`   first failed response body:`, `     ${p.firstFailedChain}`);
   const changed = p.sidecars.filter((c) => c.ejected !== 0 || c.ejectedNow !== 0 || c.retries !== 0);
-  if (changed.length === 0) lines.push("   mocka sidecars (cluster outbound|8000||mockb...): no ejection, no retry");
+  if (changed.length === 0)
+    lines.push('   mocka sidecars (cluster outbound|8000||mockb...): no ejection, no retry');
   else {
-    lines.push('   mocka sidecars, outlier detection and retries on outbound|8000||mockb.default.svc.cluster.local:');
+    lines.push(
+      '   mocka sidecars, outlier detection and retries on outbound|8000||mockb.default.svc.cluster.local:',
+    );
     for (const c of changed)
       lines.push(
         `     ${c.cluster}/${c.pod}: ejected ${c.ejected} (ejections_active now ${c.ejectedNow}), retries ${c.retries} (${c.retrySuccesses} succeeded)`,
@@ -75,7 +81,8 @@ export function formatDemoReport(r: DemoReport): string {
   const lines = [`spillway demo: the seed's disaster-recovery drill on the lab '${r.topology}'`, ''];
   r.phases.forEach((p, i) => lines.push(...formatPhase(p, i), ''));
   const b = r.budget;
-  const mark = (ok: boolean | undefined): string => (ok === undefined ? '' : ok ? 'within budget' : 'OVER BUDGET');
+  const mark = (ok: boolean | undefined): string =>
+    ok === undefined ? '' : ok ? 'within budget' : 'OVER BUDGET';
   lines.push('budget (issue 5)');
   lines.push(
     `   lab up          ${s(b.labUpMs).padEnd(10)} (<= ${s(b.limits.labUpMs)})  ${mark(b.labUpMs === undefined ? undefined : b.labUpMs <= b.limits.labUpMs)}`,

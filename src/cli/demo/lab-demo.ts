@@ -136,7 +136,6 @@ export async function runLabDemo(options: LabDemoOptions): Promise<number> {
   let phases: PhaseReport[] = [];
   let labDown: StoppedLab | undefined;
   let isStarting = true;
-  let keep = false;
   try {
     progress(`spillway demo: starting the lab '${plan.topology.name}' (state directory ${stateDir}) ...`);
     const started = await startLab(labOptions, abort.signal);
@@ -172,7 +171,9 @@ export async function runLabDemo(options: LabDemoOptions): Promise<number> {
     const sidecars = await findSidecars(lab, 'mocka-');
     const expected = plan.clusters.reduce((n, c) => n + c.zones.length, 0);
     if (sidecars.length !== expected)
-      throw new Error(`found ${sidecars.length} mocka sidecars through the node agents, expected ${expected}`);
+      throw new Error(
+        `found ${sidecars.length} mocka sidecars through the node agents, expected ${expected}`,
+      );
     progress(
       `demo app serving through ${targets.map((t) => `${t.cluster} ${formatHostPort(t)}`).join(', ')}`,
     );
@@ -185,14 +186,20 @@ export async function runLabDemo(options: LabDemoOptions): Promise<number> {
     memory?.sample();
     memory?.stop();
     for (const c of clusters.values()) c.close();
-    keep = options.keep === true && !abort.signal.aborted && lab !== undefined;
+    const keep = options.keep === true && !abort.signal.aborted && lab !== undefined;
     if (!keep) {
       progress('stopping the lab ...');
       try {
         supervisorPid = undefined;
-        labDown = await stopLab({ ...labOptions, knownPids: [...(memory?.pids ?? [])], mayBeStarting: isStarting });
+        labDown = await stopLab({
+          ...labOptions,
+          knownPids: [...(memory?.pids ?? [])],
+          mayBeStarting: isStarting,
+        });
         if (labDown.leftovers.length > 0)
-          failures.push(`lab down left ${labDown.leftovers.length} processes running: ${labDown.leftovers.join(', ')}`);
+          failures.push(
+            `lab down left ${labDown.leftovers.length} processes running: ${labDown.leftovers.join(', ')}`,
+          );
         if (ownDir !== undefined) rmSync(ownDir, { recursive: true, force: true });
       } catch (err) {
         failures.push(`lab down failed: ${fatalMessage(err)}`);
@@ -227,10 +234,14 @@ export async function runLabDemo(options: LabDemoOptions): Promise<number> {
       demoMs: clock.monotonicMs() - startMs,
       limits: budgetLimits,
     },
-    ...(labDown !== undefined ? { labDown: { ms: labDown.downMs, leftoverProcesses: labDown.leftovers } } : {}),
-    kept: keep,
+    ...(labDown !== undefined
+      ? { labDown: { ms: labDown.downMs, leftoverProcesses: labDown.leftovers } }
+      : {}),
+    kept: options.keep === true && labDown === undefined && lab !== undefined && !interrupted,
   };
-  process.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatDemoReport(report));
+  process.stdout.write(
+    options.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatDemoReport(report),
+  );
   if (report.kept && lab !== undefined) process.stderr.write(keptLabHelp(lab, scenario, stateDir));
   return interrupted ? 130 : report.ok ? 0 : 1;
 }

@@ -27,13 +27,17 @@ test("the seed's failed chain keeps the proxy's text after mocka's hop", () => {
 });
 
 test('a chain across zones is complete but not in one zone; a body without hops has no entry zone', () => {
-  const c = parseChain(
-    '-> mocka(version: a, ip: 1)-> mockb(version: b, ip: 2)-> mockc(version: b, ip: 3)',
-  );
+  const c = parseChain('-> mocka(version: a, ip: 1)-> mockb(version: b, ip: 2)-> mockc(version: b, ip: 3)');
   assert.equal(isComplete(c, apps), true);
   assert.equal(isSameZone(c), false);
   const none = parseChain('no healthy upstream');
   assert.equal(entryZone(none), undefined);
   assert.equal(isSameZone(none), false);
-  assert.equal(isComplete(parseChain('-> mockb(version: a, ip: 1)-> mocka(version: a, ip: 2)-> mockc(version: a, ip: 3)'), apps), false);
+  assert.equal(
+    isComplete(
+      parseChain('-> mockb(version: a, ip: 1)-> mocka(version: a, ip: 2)-> mockc(version: a, ip: 3)'),
+      apps,
+    ),
+    false,
+  );
 });

@@ -32,9 +32,7 @@ export function parseChain(body: string): Chain {
 /** mocka -> mockb -> mockc, all three answered, nothing after them. */
 export function isComplete(chain: Chain, apps: readonly string[]): boolean {
   return (
-    chain.tail === '' &&
-    chain.hops.length === apps.length &&
-    chain.hops.every((h, i) => h.app === apps[i])
+    chain.tail === '' && chain.hops.length === apps.length && chain.hops.every((h, i) => h.app === apps[i])
   );
 }
 

@@ -180,7 +180,8 @@ export function breakStep(
       const zone = zones[0] ?? '';
       if (mode === 'seed') {
         const expected = `-> mocka(version: ${zone}, ip: ${mockaIp.get(zone) ?? '?'})${seedFailure}`;
-        if (firstFailed === undefined) view.failures.push('no request failed (the seed shows one failed chain)');
+        if (firstFailed === undefined)
+          view.failures.push('no request failed (the seed shows one failed chain)');
         else if (firstFailed.body !== expected || firstFailed.status !== 200)
           view.failures.push(
             `the first failed chain is not the seed's: got HTTP ${firstFailed.status} ${JSON.stringify(firstFailed.body)}, expected HTTP 200 ${JSON.stringify(expected)}`,
@@ -250,7 +251,8 @@ export function healStep(ctx: DrillContext, zones: readonly string[], name: stri
       let timeToHealMs = 0;
       for (const zone of zones) {
         const first = view.samples.find((s) => entryZone(s.chain) === zone && affected(s) && isInZone(s));
-        if (first === undefined) view.failures.push(`requests entering ${zone} did not come back to their zone`);
+        if (first === undefined)
+          view.failures.push(`requests entering ${zone} did not come back to their zone`);
         else timeToHealMs = Math.max(timeToHealMs, elapsed(view, first));
       }
       const stray = view.samples.filter((s) => affected(s) && afterRollout(view, s) && !isInZone(s));
@@ -313,7 +315,9 @@ export async function waitUntilServing(ctx: DrillContext, timeoutMs: number): Pr
 async function applyRetries(ctx: DrillContext): Promise<string> {
   const start = ctx.clock.monotonicMs();
   for (const cluster of ctx.clusters.values()) await cluster.apply([retryVirtualServiceObject()]);
-  ctx.progress('  applied VirtualService mockb (retries: attempts 2, retryOn gateway-error,connect-failure,refused-stream, retryRemoteLocalities) to every cluster');
+  ctx.progress(
+    '  applied VirtualService mockb (retries: attempts 2, retryOn gateway-error,connect-failure,refused-stream, retryRemoteLocalities) to every cluster',
+  );
   const deadline = start + ctx.stepTimeoutMs;
   for (;;) {
     if (ctx.signal.aborted) throw new DrillAborted();
@@ -321,7 +325,9 @@ async function applyRetries(ctx: DrillContext): Promise<string> {
     for (const s of ctx.sidecars) if (!(await sidecarHasRetry(s, 'gateway-error'))) pending.push(s.pod);
     if (pending.length === 0) break;
     if (ctx.clock.monotonicMs() > deadline)
-      throw new Error(`the retry policy did not reach ${pending.join(', ')} within ${seconds(ctx.stepTimeoutMs)}`);
+      throw new Error(
+        `the retry policy did not reach ${pending.join(', ')} within ${seconds(ctx.stepTimeoutMs)}`,
+      );
     await delay(200, ctx.signal);
   }
   const note = `the retry policy reached all ${ctx.sidecars.length} mocka sidecars ${seconds(ctx.clock.monotonicMs() - start)} after it was applied`;
@@ -340,23 +346,48 @@ export async function runDrill(ctx: DrillContext): Promise<PhaseReport[]> {
     { spec: () => steadyStep(ctx) },
     {
       spec: () =>
-        breakStep(ctx, [zone], 'seed', 'break', `break ${mockb} as the seed does: one failed request, then failover to ${sameRegion.join(', ')}`),
+        breakStep(
+          ctx,
+          [zone],
+          'seed',
+          'break',
+          `break ${mockb} as the seed does: one failed request, then failover to ${sameRegion.join(', ')}`,
+        ),
     },
-    { spec: () => healStep(ctx, [zone], 'heal', `heal: revert the edit of ${mockb}; chains come back to ${zone}`) },
+    {
+      spec: () =>
+        healStep(ctx, [zone], 'heal', `heal: revert the edit of ${mockb}; chains come back to ${zone}`),
+    },
     {
       before: () => applyRetries(ctx),
       spec: () =>
-        breakStep(ctx, [zone], 'retry', 'retry', `break ${mockb} again, with a retry policy on mockb: no client-visible error`),
+        breakStep(
+          ctx,
+          [zone],
+          'retry',
+          'retry',
+          `break ${mockb} again, with a retry policy on mockb: no client-visible error`,
+        ),
     },
     { spec: () => healStep(ctx, [zone], 'retry-heal', `heal ${mockb} again`) },
     {
       spec: () =>
-        breakStep(ctx, drill.zones, 'region', 'region', `break every mockb of ${drill.region}: mocka reaches mockb in ${scenario.remoteZones.join(', ')}`),
-      ...(scenario.remoteZones.length === 0 ? { skip: `the topology has no cluster outside ${drill.region}` } : {}),
+        breakStep(
+          ctx,
+          drill.zones,
+          'region',
+          'region',
+          `break every mockb of ${drill.region}: mocka reaches mockb in ${scenario.remoteZones.join(', ')}`,
+        ),
+      ...(scenario.remoteZones.length === 0
+        ? { skip: `the topology has no cluster outside ${drill.region}` }
+        : {}),
     },
     {
       spec: () => healStep(ctx, drill.zones, 'region-heal', `heal every mockb of ${drill.region}`),
-      ...(scenario.remoteZones.length === 0 ? { skip: `the topology has no cluster outside ${drill.region}` } : {}),
+      ...(scenario.remoteZones.length === 0
+        ? { skip: `the topology has no cluster outside ${drill.region}` }
+        : {}),
     },
   ];
   const reports: PhaseReport[] = [];

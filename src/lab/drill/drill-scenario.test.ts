@@ -10,7 +10,10 @@ test("the default topology drills the seed's mockb-ap-northeast-1a, failing over
   assert.equal(s.drillCluster.name, 'cluster-2');
   assert.equal(s.brokenZone, 'ap-northeast-1a');
   assert.deepEqual(failoverZones(s, ['ap-northeast-1a']), ['ap-northeast-1b']);
-  assert.deepEqual(failoverZones(s, ['ap-northeast-1a', 'ap-northeast-1b']), ['cn-hangzhou-h', 'cn-hangzhou-k']);
+  assert.deepEqual(failoverZones(s, ['ap-northeast-1a', 'ap-northeast-1b']), [
+    'cn-hangzhou-h',
+    'cn-hangzhou-k',
+  ]);
 });
 
 const oneZone = `apiVersion: spillway.io/v1alpha1
@@ -29,7 +32,9 @@ test('a topology without a two-zone cluster, or with a cluster no control plane 
       err.code === 'SPILLWAY_ERR_DEMO_TOPOLOGY_UNSUPPORTED' &&
       err.message.startsWith('small.yaml: spec.clusters: the demo needs a cluster with at least two zones'),
   );
-  const noMesh = oneZone.replace('zones: [z1]', 'zones: [z1, z2]').replace(/ {2}meshes:.*\n/, '  meshes: []\n');
+  const noMesh = oneZone
+    .replace('zones: [z1]', 'zones: [z1, z2]')
+    .replace(/ {2}meshes:.*\n/, '  meshes: []\n');
   assert.throws(
     () => drillScenario(planLab(parseTopology(noMesh, 'x.yaml')), 'x.yaml'),
     /x\.yaml: spec\.meshes: the demo needs a control plane for every cluster .* none serves c1/,

@@ -21,7 +21,11 @@ export interface DrillScenario {
 
 export function drillScenario(plan: LabPlan, file?: string): DrillScenario {
   const unsupported = (path: string, problem: string): ConfigError =>
-    new ConfigError(ErrorCode.demoTopologyUnsupported, { ...(file !== undefined ? { file } : {}), path }, problem);
+    new ConfigError(
+      ErrorCode.demoTopologyUnsupported,
+      { ...(file !== undefined ? { file } : {}), path },
+      problem,
+    );
   const drillCluster = [...plan.clusters].reverse().find((c) => c.zones.length >= 2);
   if (drillCluster === undefined) {
     throw unsupported(

@@ -101,7 +101,8 @@ export class Traffic {
         body: res.body,
         chain: parseChain(res.status === 200 ? res.body : ''),
         hasEnvoyHeaders:
-          res.headers['server'] === 'istio-envoy' && res.headers['x-envoy-upstream-service-time'] !== undefined,
+          res.headers['server'] === 'istio-envoy' &&
+          res.headers['x-envoy-upstream-service-time'] !== undefined,
       });
       await delay(this.pauseMs, this.signal);
     }
