@@ -8,6 +8,7 @@
  *   5. region  - every mockb of the region broken: mocka reaches mockb in another region.
  * Each phase checks its expectations on every response and stops the drill when one does not hold.
  */
+import { ErrorCode, SpillwayError } from '../../core/errors.js';
 import { entryZone, parseChain } from './chain.js';
 import { deploymentName, retryVirtualServiceObject } from './demo-manifests.js';
 import { failoverZones } from './drill-scenario.js';
@@ -57,7 +58,6 @@ function rolloutAndSettle(ctx: DrillContext, zones: readonly string[], version: 
           return `${deploymentName('mockb', zone)} to run only its new pod, Ready`;
       }
       view.rolledOutAtMs = ctx.clock.monotonicMs();
-      view.notes.push(`rolled out ${seconds(view.rolledOutAtMs - view.startMs)} after the edit`);
     }
     for (const zone of zones) {
       const n = view.samples.filter((s) => entering(ctx, [zone])(s) && afterRollout(view, s)).length;
@@ -306,7 +306,10 @@ export async function waitUntilServing(ctx: DrillContext, timeoutMs: number): Pr
     if (waiting !== last) ctx.progress(`  waiting for ${waiting}`);
     last = waiting;
     if (ctx.clock.monotonicMs() > deadline)
-      throw new Error(`the demo app was not serving within ${seconds(timeoutMs)}: waiting for ${waiting}`);
+      throw new SpillwayError(
+        ErrorCode.demoFailed,
+        `the demo app was not serving within ${seconds(timeoutMs)}: waiting for ${waiting}`,
+      );
     await delay(250, ctx.signal);
   }
 }
