@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SystemClock, type Timer } from '../../core/clock.js';
+import { ErrorCode, SpillwayError } from '../../core/errors.js';
 import { DemoCluster } from '../../lab/drill/demo-cluster.js';
 import { clusterAppObjects, demoHost, destinationRuleObjects } from '../../lab/drill/demo-manifests.js';
 import { runDrill, waitUntilServing } from '../../lab/drill/drill-phases.js';
@@ -171,7 +172,8 @@ export async function runLabDemo(options: LabDemoOptions): Promise<number> {
     const sidecars = await findSidecars(lab, 'mocka-');
     const expected = plan.clusters.reduce((n, c) => n + c.zones.length, 0);
     if (sidecars.length !== expected)
-      throw new Error(
+      throw new SpillwayError(
+        ErrorCode.demoFailed,
         `found ${sidecars.length} mocka sidecars through the node agents, expected ${expected}`,
       );
     progress(
