@@ -74,4 +74,6 @@ export const ErrorCode = {
   labKubeconfigInvalid: 'SPILLWAY_ERR_LAB_KUBECONFIG_INVALID',
   labNodeAgentFailed: 'SPILLWAY_ERR_LAB_NODE_AGENT_FAILED',
   labFaultInvalid: 'SPILLWAY_ERR_LAB_FAULT_INVALID',
+  demoTopologyUnsupported: 'SPILLWAY_ERR_DEMO_TOPOLOGY_UNSUPPORTED',
+  demoFailed: 'SPILLWAY_ERR_DEMO_FAILED',
 } as const;
