@@ -74,4 +74,7 @@ export const ErrorCode = {
   labKubeconfigInvalid: 'SPILLWAY_ERR_LAB_KUBECONFIG_INVALID',
   labNodeAgentFailed: 'SPILLWAY_ERR_LAB_NODE_AGENT_FAILED',
   labFaultInvalid: 'SPILLWAY_ERR_LAB_FAULT_INVALID',
+  labNotRunning: 'SPILLWAY_ERR_LAB_NOT_RUNNING',
+  labTargetInvalid: 'SPILLWAY_ERR_LAB_TARGET_INVALID',
+  labAgentUnreachable: 'SPILLWAY_ERR_LAB_AGENT_UNREACHABLE',
 } as const;
