@@ -71,7 +71,11 @@ export function formatFaultReport(report: FaultReport): string {
         o.pod.zone ?? '-',
         kindCell(spec),
         untilCell(spec, o),
-        o.result === 'not-applied' ? 'not applied' : o.result,
+        o.result === 'not-applied'
+          ? 'not applied'
+          : o.result === 'broken' && spec.kind === 'kill'
+            ? 'killed'
+            : o.result,
       ]),
     ]),
   ];

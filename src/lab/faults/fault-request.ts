@@ -22,11 +22,12 @@ function invalid(message: string): SpillwayError {
 
 function durationMs(flag: string, text: string): number {
   const ms = parseGoDurationMs(text);
-  if (ms === undefined || ms < 0 || !Number.isInteger(ms)) {
+  if (ms === undefined || ms < 0) {
     throw invalid(
       `${flag} '${text}' is not a duration: write it as Kubernetes does, e.g. 30s, 2m, 1m30s, 500ms`,
     );
   }
+  if (!Number.isInteger(ms)) throw invalid(`${flag} '${text}' must be whole milliseconds`);
   return ms;
 }
 
