@@ -6,6 +6,7 @@ import { registerApiServerCommand } from './apiserver-command.js';
 import { registerControlPlaneCommand } from './control-plane-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerLabCommand } from './lab-command.js';
+import { registerLabFaultCommands } from './lab-fault-command.js';
 import { registerLabNodeAgentCommand } from './lab-node-agent-command.js';
 import { registerProxyCommand } from './proxy-command.js';
 
@@ -20,6 +21,8 @@ registerProxyCommand(program);
 registerDemoCommand(program);
 registerApiServerCommand(program);
 registerControlPlaneCommand(program);
-registerLabNodeAgentCommand(registerLabCommand(program));
+const lab = registerLabCommand(program);
+registerLabNodeAgentCommand(lab);
+registerLabFaultCommands(lab);
 
 await program.parseAsync(process.argv);

@@ -76,4 +76,7 @@ export const ErrorCode = {
   labFaultInvalid: 'SPILLWAY_ERR_LAB_FAULT_INVALID',
   demoTopologyUnsupported: 'SPILLWAY_ERR_DEMO_TOPOLOGY_UNSUPPORTED',
   demoFailed: 'SPILLWAY_ERR_DEMO_FAILED',
+  labNotRunning: 'SPILLWAY_ERR_LAB_NOT_RUNNING',
+  labTargetInvalid: 'SPILLWAY_ERR_LAB_TARGET_INVALID',
+  labAgentUnreachable: 'SPILLWAY_ERR_LAB_AGENT_UNREACHABLE',
 } as const;
