@@ -7,6 +7,7 @@ import { registerControlPlaneCommand } from './control-plane-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerLabCommand } from './lab-command.js';
 import { registerLabNodeAgentCommand } from './lab-node-agent-command.js';
+import { registerLabPrometheusCommand } from './lab-prometheus-command.js';
 import { registerProxyCommand } from './proxy-command.js';
 
 const program = new Command();
@@ -20,6 +21,8 @@ registerProxyCommand(program);
 registerDemoCommand(program);
 registerApiServerCommand(program);
 registerControlPlaneCommand(program);
-registerLabNodeAgentCommand(registerLabCommand(program));
+const lab = registerLabCommand(program);
+registerLabNodeAgentCommand(lab);
+registerLabPrometheusCommand(lab);
 
 await program.parseAsync(process.argv);

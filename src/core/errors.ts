@@ -74,4 +74,5 @@ export const ErrorCode = {
   labKubeconfigInvalid: 'SPILLWAY_ERR_LAB_KUBECONFIG_INVALID',
   labNodeAgentFailed: 'SPILLWAY_ERR_LAB_NODE_AGENT_FAILED',
   labFaultInvalid: 'SPILLWAY_ERR_LAB_FAULT_INVALID',
+  labPrometheusFailed: 'SPILLWAY_ERR_LAB_PROMETHEUS_FAILED',
 } as const;
