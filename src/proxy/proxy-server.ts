@@ -303,6 +303,7 @@ export class ProxyServer {
       clusters: this.clusterManager,
       stats: this.stats.root,
       bufferLimitBytes: listener.perConnectionBufferLimitBytes,
+      node: this.config.node,
     };
   }
 
