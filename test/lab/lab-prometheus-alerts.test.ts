@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isAlive } from '../../src/lab/supervisor/process-identity.js';
+import { dashboardQueries } from '../deploy/dashboard-queries.js';
 import { runCommand, type CommandResult } from '../support/run-command.js';
 import { spawnSpillway, type RunningCommand } from '../support/spawn-spillway.js';
 import { waitFor } from '../support/wait-for.js';
@@ -328,6 +329,22 @@ describe('spillway lab prometheus: the shipped alerts fire on a real Prometheus 
       assert.equal(a.labels['cluster_name'], mockbCluster);
       assert.equal(a.labels['cluster'], 'cluster-1');
       assert.equal(a.labels['severity'], 'critical');
+    }
+  });
+
+  test('every Grafana panel query runs on the lab Prometheus; the failover panels have data', async () => {
+    const withData = new Set<string>();
+    for (const q of dashboardQueries()) {
+      const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(q.expr)}`);
+      const body = (await res.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+      assert.equal(body.status, 'success', `panel ${q.panelId} ${q.refId}: ${body.error ?? ''}`);
+      if ((body.data?.result.length ?? 0) > 0) withData.add(`${q.panelId}${q.refId}`);
+    }
+    // Ejected endpoints and time left, priority load, enforced ejections, cross-cluster traffic,
+    // client UF/URX flags, p99, pushes, connected proxies, data age: all exist after the drill.
+    // (NACKs, overflows and UH need a failure this drill does not cause.)
+    for (const panel of ['1A', '1B', '2A', '3A', '4A', '6A', '7A', '7C', '9A', '9B']) {
+      assert.ok(withData.has(panel), `panel ${panel} has data (with data: ${[...withData].join(', ')})`);
     }
   });
 
