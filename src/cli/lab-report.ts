@@ -126,6 +126,27 @@ export function formatLabStatus(report: LabStatusReport): string {
       ]),
     );
   }
+  if (report.proxies.length > 0) {
+    lines.push(
+      '',
+      table([
+        ['PROXY', 'KIND', 'CLUSTER', 'ZONE', 'ADMIN', 'PROMETHEUS', 'READY'],
+        ...report.proxies.map((p) => [
+          `${p.namespace}/${p.pod}`,
+          p.kind,
+          p.cluster,
+          p.zone,
+          p.admin ?? '-',
+          p.prometheus,
+          p.ready ? 'True' : 'False',
+        ]),
+      ]),
+    );
+  }
+  if (report.observability !== undefined && report.state === 'running') {
+    lines.push('', `prometheus service discovery: ${report.observability.targetsUrl}`);
+    if (report.prometheus !== undefined) lines.push(`prometheus: ${report.prometheus.url}`);
+  }
   if (report.processes.length > 0) {
     lines.push(
       '',

@@ -8,6 +8,7 @@ import { registerDemoCommand } from './demo-command.js';
 import { registerLabCommand } from './lab-command.js';
 import { registerLabFaultCommands } from './lab-fault-command.js';
 import { registerLabNodeAgentCommand } from './lab-node-agent-command.js';
+import { registerLabPrometheusCommand } from './lab-prometheus-command.js';
 import { registerProxyCommand } from './proxy-command.js';
 
 const program = new Command();
@@ -24,5 +25,6 @@ registerControlPlaneCommand(program);
 const lab = registerLabCommand(program);
 registerLabNodeAgentCommand(lab);
 registerLabFaultCommands(lab);
+registerLabPrometheusCommand(lab);
 
 await program.parseAsync(process.argv);

@@ -4,10 +4,25 @@
  * `pilot_xds_push_context_errors`), and Spillway's own for what istiod does not show - per-cluster
  * sync and connection state and the age of each cluster's data (spec user-pain 5: bounded
  * staleness must be visible).
+ *
+ * Also istiod's per-proxy NACK gauges `pilot_xds_{cds,eds,lds,rds}_reject{node, err}` (Istio
+ * `pkg/xds/monitoring.go` IncrementXDSRejects: one more per NACK, by the proxy's node id and the
+ * NACK's error code; kept by Istio "for backwards compatibility" beside `pilot_total_xds_rejects`,
+ * which only has the type) - the one metric that says *which* proxy rejects config - and
+ * `istiod_remote_cluster_sync_status{cluster, cluster_type, status}` (Istio
+ * `pkg/kube/multicluster/secretcontroller.go` recordClusterSyncState: per remote cluster one sample
+ * per status synced|syncing|timeout|closed, 1 for the current one).
  */
 import type { Counter, Gauge, MetricsRegistry } from '../core/metrics-registry.js';
 import type { IstioConfigStore } from '../istio/istio-config-store.js';
 import type { ClusterSyncState } from '../registry/mesh-model.js';
+
+/** istiod's status values (`pkg/kube/multicluster/cluster.go` SyncStatus*). */
+const syncStatuses = ['synced', 'syncing', 'timeout', 'closed'] as const;
+
+/** The xDS types that have a per-proxy reject gauge in istiod, by their metric type label. */
+const rejectTypes = ['cds', 'eds', 'lds', 'rds'] as const;
+type RejectType = (typeof rejectTypes)[number];
 
 export class ControlPlaneMetrics {
   private readonly managedClusters: Gauge;
@@ -19,7 +34,10 @@ export class ControlPlaneMetrics {
   private readonly configRejected: Gauge;
   private readonly proxiesServed: Gauge;
   private readonly services: Gauge;
+  private readonly remoteSyncStatus: Gauge;
+  private readonly rejects: ReadonlyMap<RejectType, Gauge>;
   private readonly timedOut = new Set<string>();
+  private readonly remotesSeen = new Set<string>();
 
   constructor(
     registry: MetricsRegistry,
@@ -63,6 +81,31 @@ export class ControlPlaneMetrics {
       'Proxies (distinct node ids) being served.',
     );
     this.services = registry.gauge('pilot_services', 'Total services known to pilot.');
+    this.remoteSyncStatus = registry.gauge(
+      'istiod_remote_cluster_sync_status',
+      'Current synchronization state of remote clusters managed by istiod. One sample per cluster and state; a value of 1 indicates the cluster is in that state.',
+      ['cluster', 'cluster_type', 'status'],
+    );
+    const what: Record<RejectType, string> = {
+      cds: 'Pilot rejected CDS configs.',
+      eds: 'Pilot rejected EDS.',
+      lds: 'Pilot rejected LDS.',
+      rds: 'Pilot rejected RDS.',
+    };
+    this.rejects = new Map(
+      rejectTypes.map((t) => [t, registry.gauge(`pilot_xds_${t}_reject`, what[t], ['node', 'err'])]),
+    );
+  }
+
+  /**
+   * A proxy NACKed a response of `type` (the metric type label: cds, eds, lds, rds; others have no
+   * per-proxy gauge in istiod). `code` is the NACK's `error_detail.code`.
+   */
+  countReject(type: string, node: string, code: number): void {
+    this.rejects
+      .get(type as RejectType)
+      ?.with({ node, err: String(code) })
+      .inc();
   }
 
   countPushContextError(): void {
@@ -86,9 +129,25 @@ export class ControlPlaneMetrics {
       if (state.lastUpdateWallMs !== undefined) {
         this.clusterAge.with(labels).set(Math.max(0, (nowWallMs - state.lastUpdateWallMs) / 1000));
       }
+      if (type === 'remote') {
+        this.remotesSeen.add(state.clusterId);
+        const current = state.syncStatus ?? 'syncing';
+        for (const status of syncStatuses) {
+          this.remoteSyncStatus
+            .with({ cluster: state.clusterId, cluster_type: 'remote', status })
+            .set(status === current ? 1 : 0);
+        }
+      }
       if (state.syncStatus === 'timeout' && !this.timedOut.has(state.clusterId)) {
         this.timedOut.add(state.clusterId);
         this.syncTimeouts.inc();
+      }
+    }
+    // A remote that is no longer watched reads 0 in every state, as istiod's clearClusterSyncState.
+    for (const gone of this.remotesSeen) {
+      if (states.some((s) => s.clusterId === gone)) continue;
+      for (const status of syncStatuses) {
+        this.remoteSyncStatus.with({ cluster: gone, cluster_type: 'remote', status }).set(0);
       }
     }
     this.managedClusters.with({ cluster_type: 'local' }).set(1);

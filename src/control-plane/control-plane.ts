@@ -25,6 +25,7 @@ import { resolveProxyContext } from '../translate/resolve-proxy-context.js';
 import type { TranslationExplanation } from '../translate/translation-explanation.js';
 import { Translator } from '../translate/translator.js';
 import { AdsServer, ProxyRefusedError, type ConnectingProxy } from '../xds-server/ads-server.js';
+import { metricType } from '../xds-server/xds-metrics.js';
 import type { XdsNode } from '../xds-server/xds-node.js';
 import { ControlPlaneMetrics } from './control-plane-metrics.js';
 import type { ControlPlaneOptions, HostPort } from './control-plane-options.js';
@@ -94,6 +95,11 @@ export class ControlPlane {
       logger: this.log,
       onProxyConnected: (proxy) => this.admit(proxy),
       onProxyDisconnected: (proxy) => this.release(proxy.proxyKey),
+      hooks: {
+        // The proxy key is the node id: istiod's per-proxy reject gauges are labelled by it.
+        onNack: ({ proxyKey, typeUrl, nack }) =>
+          this.cpMetrics.countReject(metricType(typeUrl), proxyKey, nack.code),
+      },
     });
     this.cpMetrics = new ControlPlaneMetrics(this.metrics, options.local.clusterId);
   }

@@ -79,4 +79,5 @@ export const ErrorCode = {
   labNotRunning: 'SPILLWAY_ERR_LAB_NOT_RUNNING',
   labTargetInvalid: 'SPILLWAY_ERR_LAB_TARGET_INVALID',
   labAgentUnreachable: 'SPILLWAY_ERR_LAB_AGENT_UNREACHABLE',
+  labPrometheusFailed: 'SPILLWAY_ERR_LAB_PROMETHEUS_FAILED',
 } as const;

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import protobuf from 'protobufjs';
+import { addIstioExtensionTypes } from './istio-extension-protos.js';
 import { indexProtoTypes } from './proto-type-index.js';
 
 export type ProtoType = protobuf.Type;
@@ -55,6 +56,7 @@ function createRoot(): protobuf.Root {
     return target;
   };
   created.loadSync([...eagerFiles], { keepCase: true });
+  addIstioExtensionTypes(created);
   created.resolveAll();
   return created;
 }

@@ -16,8 +16,10 @@ import type { ListenerConfig } from './config/listener-config.js';
 import type { RouteConfiguration } from './config/route-config.js';
 import { HttpConnectionManager } from './hcm/http-connection-manager.js';
 import { HttpListener } from './listener/http-listener.js';
+import { renderPrometheus, type PrometheusRenderOptions } from './stats/prometheus-format.js';
 import { StatsStore, type Gauge } from './stats/stats-store.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
+import { failoverViewOf, renderFailoverMetrics } from './upstream/failover-metrics.js';
 import { SystemHostResolver, type HostResolver } from './upstream/host-resolver.js';
 import { JsonLinesFileEventSink } from './upstream/outlier/json-lines-event-sink.js';
 import type { OutlierEventSink } from './upstream/outlier/outlier-event.js';
@@ -34,6 +36,9 @@ const stateGaugeValue: Record<ServerState, number> = {
   PRE_INITIALIZING: 2,
   INITIALIZING: 3,
 };
+
+/** istio/proxy `istio_stats.cc`: the filter registers the custom stat namespace `istiocustom`. */
+const istioCustomNamespaces: readonly string[] = ['istiocustom'];
 
 export interface ProxyServerDeps {
   readonly clock?: Clock;
@@ -267,6 +272,19 @@ export class ProxyServer {
     this.stats.root.scope('server').gauge('memory_physical_size').set(process.memoryUsage().rss);
   }
 
+  /**
+   * The `/stats/prometheus` body: the stats store (Envoy's exposition; Istio's `istiocustom`
+   * namespace exported without the `envoy_` prefix, as the istio.stats filter registers it), then
+   * Spillway's failover metrics computed from the live cluster state.
+   */
+  prometheusText(options: PrometheusRenderOptions = {}): string {
+    this.refreshServerStats();
+    return (
+      renderPrometheus(this.stats, { customNamespaces: istioCustomNamespaces, ...options }) +
+      renderFailoverMetrics(this.clusterManager.all().map(failoverViewOf), this.config.node.locality)
+    );
+  }
+
   async close(graceMs = 0): Promise<void> {
     this.initState = 'DRAINING';
     this.publishState();
@@ -285,6 +303,7 @@ export class ProxyServer {
       clusters: this.clusterManager,
       stats: this.stats.root,
       bufferLimitBytes: listener.perConnectionBufferLimitBytes,
+      node: this.config.node,
     };
   }
 

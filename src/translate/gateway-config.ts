@@ -122,6 +122,7 @@ export function gatewayResources(
       rds: routeName,
       serverName: istioServerName,
       useRemoteAddress: true,
+      telemetry: 'gateway',
     });
     listeners.push(listenerResource(name, ip, port, 'OUTBOUND', hcm));
     const refs: ConfigRef[] = [];

@@ -48,7 +48,8 @@ function canonicalService(labels: Readonly<Record<string, string>>, workloadName
  * The `LbEndpoint` JSON of one endpoint. Metadata as util.AppendLbEndpointMetadata writes it:
  * `envoy.transport_socket_match.tlsMode` for mTLS-capable endpoints, and the compressed telemetry
  * label `istio.workload` = `workload;namespace;canonical-name;canonical-revision;cluster`
- * (revision empty when it is "latest").
+ * (revision empty when it is "latest"). Spillway adds `spillway.io: {pod, namespace}` (Istio sends no
+ * pod name to proxies): the proxy's `spillway_outlier_ejected` metric names the ejected endpoint's pod.
  */
 export function lbEndpointResource(endpoint: MeshEndpoint, mtls: boolean): Json {
   const workloadName = endpoint.workloadName ?? endpoint.podName ?? '';
@@ -64,6 +65,8 @@ export function lbEndpointResource(endpoint: MeshEndpoint, mtls: boolean): Json 
       ].join(';'),
     },
   };
+  if (endpoint.podName !== undefined)
+    filterMetadata['spillway.io'] = { pod: endpoint.podName, namespace: endpoint.namespace };
   if (mtls && endpoint.tlsMode === 'istio')
     filterMetadata['envoy.transport_socket_match'] = { tlsMode: 'istio' };
   return {

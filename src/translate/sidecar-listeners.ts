@@ -44,6 +44,7 @@ export function httpProxyListener(proxy: ProxyContext): Json {
     statPrefix: delimitedStatPrefix(`outbound_${name}`),
     rds: httpProxyRouteName,
     useRemoteAddress: false,
+    telemetry: 'sidecar-outbound',
   });
   return listenerResource(name, proxy.localhostAddress, httpProxyPort, 'OUTBOUND', hcm);
 }
@@ -148,6 +149,7 @@ export function inboundResources(
       serverName: istioServerName,
       useRemoteAddress: false,
       http2: isHttp2Protocol(protocol),
+      telemetry: 'sidecar-inbound',
     });
     listeners.push(listenerResource(listenerName(ip, targetPort), ip, targetPort, 'INBOUND', hcm));
   }

@@ -149,6 +149,19 @@ describe('ejection statistics on the admin interface', () => {
         metrics.includes(`envoy_cluster_outlier_detection_ejections_enforced_consecutive_5xx${label} 1\n`),
       );
       assert.ok(metrics.includes(`envoy_cluster_outlier_detection_ejections_overflow${label} 0\n`));
+      // Spillway's own failover metrics, labelled by the ejected endpoint (no pod metadata here).
+      assert.match(
+        metrics,
+        new RegExp(
+          `^spillway_outlier_ejected\\{cluster_name="outbound\\|8000\\|\\|mockb\\.default\\.svc\\.cluster\\.local",` +
+            `upstream_url="${h1.address.replace(/\./g, '\\.')}:${h1.port}",upstream_pod="unknown",[^}]*type="consecutive_5xx"\\} 1$`,
+          'm',
+        ),
+      );
+      assert.match(
+        metrics,
+        /^spillway_cluster_panic\{cluster_name="outbound\|8000\|\|mockb\.default\.svc\.cluster\.local"\} 0$/m,
+      );
       const lint = await runCommand('promtool', ['check', 'metrics'], { input: metrics });
       assert.equal(lint.code, 0, `promtool check metrics failed:\n${lint.stdout}${lint.stderr}`);
       const clusters = (await httpGet(`${proxy.adminUrl}/clusters`)).body;

@@ -34,7 +34,8 @@ export interface ShutdownOptions {
 }
 
 /** What a lab writes into its state directory; purge refuses a directory holding anything else. */
-const labEntries = /^(lab\.json(\..+\.tmp)?|kubeconfig(\.tmp)?|supervisor\.lock|logs|clusters|nodes)$/;
+const labEntries =
+  /^(lab\.json(\..+\.tmp)?|kubeconfig(\.tmp)?|supervisor\.lock|supervisor-token|prometheus|logs|clusters|nodes)$/;
 
 async function waitGone(
   clock: Clock,

@@ -8,9 +8,10 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ErrorCode, SpillwayError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/write-file-atomic.js';
+import type { PrometheusInfo } from '../observability/observability-server.js';
 
 export type LabPhase = 'starting' | 'ready' | 'stopping' | 'stopped' | 'failed';
-export type ProcessKind = 'apiserver' | 'node-agent' | 'control-plane';
+export type ProcessKind = 'apiserver' | 'node-agent' | 'control-plane' | 'prometheus';
 export type ProcessPhase = 'starting' | 'running' | 'restarting' | 'exited' | 'stopped';
 
 export interface ProcessState {
@@ -80,6 +81,17 @@ export interface LabState {
   readonly meshes: readonly MeshState[];
   readonly processes: readonly ProcessState[];
   readonly warnings: readonly string[];
+  /** The supervisor's observability endpoint (ADR 0017): Prometheus HTTP SD and the proxy list. */
+  readonly observability?: {
+    /** `<ip>:<port>`. */
+    readonly address: string;
+    /** The `http_sd_configs` URL listing every proxy and control plane. */
+    readonly targetsUrl: string;
+    /** Bearer token file for `POST /v1/prometheus`. */
+    readonly tokenFile: string;
+  };
+  /** The Prometheus `spillway lab prometheus` started, while it runs. */
+  readonly prometheus?: PrometheusInfo;
   /** Why the lab failed to start, when phase is `failed`. */
   readonly error?: string;
 }

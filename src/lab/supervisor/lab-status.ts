@@ -4,6 +4,8 @@
  * in docs/lab.md; its `kubeconfig` and `clusters[].{name,region,network,ingress}` fields are the
  * stable part scripts rely on.
  */
+import type { LabProxy } from '../observability/lab-proxies.js';
+import type { PrometheusInfo } from '../observability/observability-server.js';
 import { clientFor, isNodeReady } from './cluster-setup.js';
 import { inspectLab } from './lab-lock.js';
 import type { LabState, ProcessKind } from './lab-state.js';
@@ -58,8 +60,37 @@ export interface LabStatusReport {
     readonly restarts: number;
     readonly log: string;
   }>;
+  /** Every sidecar and gateway proxy (from the node agents, through the supervisor); empty when not running. */
+  readonly proxies: readonly LabProxy[];
+  /** Prometheus HTTP service discovery of the lab (ADR 0017). */
+  readonly observability?: { readonly address: string; readonly targetsUrl: string };
+  /** The Prometheus `spillway lab prometheus` started, while it runs. */
+  readonly prometheus?: PrometheusInfo;
   readonly warnings: readonly string[];
   readonly error?: string;
+}
+
+/** The proxies the supervisor's observability endpoint lists (undefined and a warning if it cannot). */
+async function labProxies(address: string): Promise<{ proxies?: LabProxy[]; warning?: string }> {
+  try {
+    const res = await fetch(`http://${address}/v1/proxies`, { signal: AbortSignal.timeout(5000) });
+    if (res.status !== 200) return { warning: `proxies: ${address} answered HTTP ${res.status}` };
+    const body = (await res.json()) as {
+      proxies?: LabProxy[];
+      failures?: Array<{ node: string; error: string }>;
+    };
+    const failures = body.failures ?? [];
+    return {
+      proxies: body.proxies ?? [],
+      ...(failures.length > 0
+        ? {
+            warning: `proxies: node agents not answering (last known proxies shown): ${failures.map((f) => `${f.node}: ${f.error}`).join('; ')}`,
+          }
+        : {}),
+    };
+  } catch (err) {
+    return { warning: `proxies: cannot ask the supervisor at ${address}: ${(err as Error).message}` };
+  }
 }
 
 async function readyNodes(kubeconfig: string, cluster: string): Promise<Map<string, boolean> | undefined> {
@@ -88,6 +119,7 @@ export async function labStatus(stateDir: string): Promise<LabStatusReport> {
       clusters: [],
       meshes: [],
       processes: [],
+      proxies: [],
       warnings: [],
     };
   }
@@ -123,6 +155,8 @@ export async function labStatus(stateDir: string): Promise<LabStatusReport> {
       };
     }),
   );
+  const observability = state.observability;
+  const listed = isQueried && observability !== undefined ? await labProxies(observability.address) : {};
   return {
     state: runState,
     stateDir,
@@ -151,7 +185,12 @@ export async function labStatus(stateDir: string): Promise<LabStatusReport> {
       restarts: p.restarts,
       log: p.log,
     })),
-    warnings: state.warnings,
+    proxies: listed.proxies ?? [],
+    ...(observability !== undefined
+      ? { observability: { address: observability.address, targetsUrl: observability.targetsUrl } }
+      : {}),
+    ...(isQueried && state.prometheus !== undefined ? { prometheus: state.prometheus } : {}),
+    warnings: listed.warning !== undefined ? [...state.warnings, listed.warning] : state.warnings,
     ...(state.error !== undefined ? { error: state.error } : {}),
   };
 }

@@ -9,16 +9,34 @@
  *   4. in parallel: per cluster, the Nodes and istio-system objects, then one node agent per node
  *      until every Node is Ready; per mesh, the control plane until `/ready` answers 200;
  *   5. per cluster, the ingress gateway pods until Ready (targets of the NLB).
+ * Alongside, from step 1 on, the observability endpoint (ADR 0017: Prometheus HTTP service
+ * discovery, the proxy list, and the Prometheus of `spillway lab prometheus` as a child).
  * A component this build does not have (lab-components.ts) is skipped with a warning, and so are
  * the waits that depend on it. Any failure or the timeout stops what was started and throws
  * SPILLWAY_ERR_LAB_START_FAILED naming the step.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { writeFileAtomic } from '../../core/write-file-atomic.js';
+import { ErrorCode, SpillwayError } from '../../core/errors.js';
 import { mergeKubeconfigs } from '../kubeconfig/lab-kubeconfig.js';
+import type { LabNode } from '../observability/lab-proxies.js';
+import {
+  ObservabilityServer,
+  observabilityAddress,
+  type PrometheusInfo,
+} from '../observability/observability-server.js';
+import {
+  prometheusBinary,
+  prometheusCommand,
+  prometheusConfigYaml,
+  prometheusMissing,
+  shippedRulesFile,
+  type PrometheusSettings,
+} from '../observability/prometheus-config.js';
 import type { ClusterPlan, LabPlan, MeshPlan } from '../topology/address-plan.js';
 import { formatHostPort, meshServing } from '../topology/address-plan.js';
 import { ClusterSetup, clientFor } from './cluster-setup.js';
@@ -67,8 +85,9 @@ interface MeshRuntime {
   reason?: string;
 }
 
-// Pods (and their proxies) first, so that no proxy sees its control plane vanish; API servers last.
-const processKinds: readonly ProcessKind[] = ['node-agent', 'control-plane', 'apiserver'];
+// Prometheus first (it would only record the lab going down), then pods (and their proxies), so
+// that no proxy sees its control plane vanish; API servers last.
+const processKinds: readonly ProcessKind[] = ['prometheus', 'node-agent', 'control-plane', 'apiserver'];
 
 export class LabSupervisor {
   private phase: LabPhase = 'starting';
@@ -82,6 +101,10 @@ export class LabSupervisor {
   private releaseLock: (() => void) | undefined;
   private isStopping = false;
   private stopping: Promise<void> | undefined;
+  private readonly observability: ObservabilityServer;
+  private readonly tokenFile: string;
+  private prometheus: { process: SupervisedProcess; info: PrometheusInfo } | undefined;
+  private prometheusStarting: Promise<PrometheusInfo> | undefined;
   readonly kubeconfigPath: string;
 
   constructor(private readonly options: LabSupervisorOptions) {
@@ -97,6 +120,101 @@ export class LabSupervisor {
       agents: [],
     }));
     this.meshes = plan.meshes.map((m) => ({ plan: m, state: 'planned' }));
+    this.tokenFile = join(stateDir, 'supervisor-token');
+    // A credential: from the OS's CSPRNG, not the injected (possibly seeded) Random.
+    this.observability = new ObservabilityServer(
+      {
+        nodes: () => this.labNodes(),
+        meshes: () => this.state().meshes,
+        prometheus: () => this.prometheusInfo(),
+        startPrometheus: (settings) => this.startPrometheus(settings),
+      },
+      randomBytes(32).toString('hex'),
+      log.child({ component: 'observability' }),
+    );
+  }
+
+  private labNodes(): LabNode[] {
+    return this.clusters.flatMap((c) =>
+      c.plan.nodes.map((n) => ({
+        name: n.name,
+        zone: n.zone,
+        address: n.address,
+        podCIDR: n.podCIDR,
+        stateDir: this.nodeStateDir(n.name),
+        cluster: c.plan.name,
+        region: c.plan.region,
+      })),
+    );
+  }
+
+  private prometheusInfo(): PrometheusInfo | undefined {
+    const p = this.prometheus;
+    if (p === undefined || p.process.state().phase === 'stopped') return undefined;
+    return { ...p.info, pid: p.process.state().pid };
+  }
+
+  /**
+   * Starts the lab's Prometheus as a supervised child (restarted like the others, stopped first by
+   * `stop`), or keeps the running one when the settings are the same.
+   */
+  startPrometheus(settings: PrometheusSettings): Promise<PrometheusInfo> {
+    // One at a time: two callers at once would start two.
+    const run = async (): Promise<PrometheusInfo> => {
+      if (this.phase !== 'ready') {
+        throw new SpillwayError(
+          ErrorCode.labPrometheusFailed,
+          `the lab is ${this.phase === 'starting' ? 'still starting' : this.phase}; try again once it runs`,
+        );
+      }
+      const current = this.prometheus;
+      if (current !== undefined) {
+        const same = JSON.stringify(current.info.settings) === JSON.stringify(settings);
+        if (same && current.process.state().phase !== 'stopped')
+          return { ...this.prometheusInfo()!, reused: true };
+        await current.process.stop(this.options.stopGraceMs ?? 10_000);
+        this.processes.splice(this.processes.indexOf(current.process), 1);
+        this.prometheus = undefined;
+      }
+      const binary = prometheusBinary();
+      if (binary === undefined) throw new SpillwayError(ErrorCode.labPrometheusFailed, prometheusMissing);
+      const dir = join(this.options.stateDir, 'prometheus');
+      const configFile = join(dir, 'prometheus.yml');
+      const dataDir = join(dir, 'data');
+      mkdirSync(dataDir, { recursive: true });
+      const sd = observabilityAddress(this.options.plan);
+      writeFileAtomic(
+        configFile,
+        prometheusConfigYaml({
+          labName: this.options.plan.topology.name,
+          targetsUrl: `http://${formatHostPort(sd)}/v1/prometheus/targets`,
+          rulesFile: shippedRulesFile,
+          settings,
+        }),
+      );
+      const listen = formatHostPort({ host: sd.host, port: settings.port });
+      const child = this.spawn(
+        'lab/prometheus',
+        'prometheus',
+        prometheusCommand(binary, { configFile, dataDir, listen }),
+      );
+      child.allowRestarts();
+      const info: PrometheusInfo = {
+        url: `http://${listen}`,
+        pid: child.state().pid,
+        configFile,
+        dataDir,
+        log: this.logFile('lab/prometheus'),
+        settings,
+      };
+      this.prometheus = { process: child, info };
+      this.save();
+      return info;
+    };
+    const previous = this.prometheusStarting ?? Promise.resolve(undefined);
+    const next = previous.catch(() => undefined).then(run);
+    this.prometheusStarting = next;
+    return next;
   }
 
   private logFile(name: string): string {
@@ -160,6 +278,7 @@ export class LabSupervisor {
       ...(m.reason !== undefined ? { reason: m.reason } : {}),
     }));
     const ticks = processStartTicks(process.pid);
+    const prometheus = this.prometheusInfo();
     return {
       version: 1,
       phase: this.phase,
@@ -181,6 +300,12 @@ export class LabSupervisor {
       meshes,
       processes: this.processes.map((p) => p.state()),
       warnings: this.warnings,
+      observability: {
+        address: formatHostPort(observabilityAddress(plan)),
+        targetsUrl: `http://${formatHostPort(observabilityAddress(plan))}/v1/prometheus/targets`,
+        tokenFile: this.tokenFile,
+      },
+      ...(prometheus !== undefined ? { prometheus } : {}),
       ...(this.error !== undefined ? { error: this.error } : {}),
     };
   }
@@ -207,6 +332,7 @@ export class LabSupervisor {
     try {
       for (const dir of ['logs', 'clusters', 'nodes']) mkdirSync(join(stateDir, dir), { recursive: true });
       this.save();
+      await this.startObservability();
       await Promise.all(this.clusters.map((c) => c.nlb.listen()));
       await Promise.all(this.clusters.map((c) => this.startApiServer(c, ctx)));
       this.writeKubeconfig();
@@ -226,6 +352,21 @@ export class LabSupervisor {
       await this.stop('failed');
       throw err;
     }
+  }
+
+  private async startObservability(): Promise<void> {
+    const address = observabilityAddress(this.options.plan);
+    try {
+      await this.observability.listen(address);
+    } catch (err) {
+      throw startFailed(
+        `observability endpoint: cannot listen on ${formatHostPort(address)}: ${(err as Error).message}`,
+      );
+    }
+    writeFileSync(this.tokenFile, `${this.observability.tokenText}\n`, { mode: 0o600 });
+    this.options.progress(
+      `lab: Prometheus service discovery at http://${formatHostPort(address)}/v1/prometheus/targets`,
+    );
   }
 
   private async startApiServer(c: ClusterRuntime, ctx: WaitContext): Promise<void> {
@@ -423,7 +564,7 @@ export class LabSupervisor {
         c.watch?.stop();
         c.setup?.client.close();
       }
-      await Promise.all(this.clusters.map((c) => c.nlb.close()));
+      await Promise.all([...this.clusters.map((c) => c.nlb.close()), this.observability.close()]);
       for (const kind of processKinds) {
         await Promise.all(this.processes.filter((p) => p.state().kind === kind).map((p) => p.stop(grace)));
       }

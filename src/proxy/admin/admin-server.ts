@@ -10,7 +10,6 @@ import { createLogger } from '../../core/logger.js';
 import type { AdminConfig } from '../config/bootstrap-config.js';
 import type { SocketAddress } from '../config/cluster-config.js';
 import type { ProxyServer } from '../proxy-server.js';
-import { renderPrometheus } from '../stats/prometheus-format.js';
 import { renderStatsJson, renderStatsText } from '../stats/text-format.js';
 import { renderClustersJson, renderClustersText } from './clusters-view.js';
 import { renderConfigDump } from './config-dump.js';
@@ -51,14 +50,11 @@ export class AdminServer {
       return text(`${state}\n`, state === 'LIVE' ? 200 : 503);
     });
     this.register('/stats', 'print server stats', false, (url) => this.stats(url));
-    this.register('/stats/prometheus', 'print server stats in prometheus format', false, (url) => {
-      this.proxy.refreshServerStats();
-      return {
-        status: 200,
-        contentType: 'text/plain; version=0.0.4; charset=UTF-8',
-        body: renderPrometheus(this.proxy.stats, statsOptions(url)),
-      };
-    });
+    this.register('/stats/prometheus', 'print server stats in prometheus format', false, (url) => ({
+      status: 200,
+      contentType: 'text/plain; version=0.0.4; charset=UTF-8',
+      body: this.proxy.prometheusText(statsOptions(url)),
+    }));
     this.register('/clusters', 'upstream cluster status', false, (url) =>
       url.searchParams.get('format') === 'json'
         ? json(renderClustersJson(this.proxy.clusterManager.all()))
@@ -159,7 +155,7 @@ export class AdminServer {
       return {
         status: 200,
         contentType: 'text/plain; version=0.0.4',
-        body: renderPrometheus(this.proxy.stats, options),
+        body: this.proxy.prometheusText(options),
       };
     }
     return text(renderStatsText(this.proxy.stats, options));

@@ -156,6 +156,7 @@ const expectedThreePriorities: Omit<BootstrapConfig, 'source'> = {
         maxRequestHeadersKb: 60,
         http2MaxConcurrentStreams: 2147483647,
         suppressEnvoyHeaders: false,
+        trafficDirection: 'UNSPECIFIED',
       },
     },
   ],

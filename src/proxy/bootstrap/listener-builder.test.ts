@@ -82,6 +82,7 @@ test('an RDS listener keeps the route name and gets the HTTP connection manager 
       maxRequestHeadersKb: 60,
       http2MaxConcurrentStreams: 2147483647,
       suppressEnvoyHeaders: false,
+      trafficDirection: 'UNSPECIFIED',
     },
   });
 });
@@ -345,3 +346,104 @@ for (const c of rejections) {
     assert.match(f.problem, c.problem);
   });
 }
+
+const typedStruct = 'type.googleapis.com/udpa.type.v1.TypedStruct';
+const peerMetadataUrl = 'type.googleapis.com/io.istio.http.peer_metadata.Config';
+
+function mxFilter(value: Record<string, unknown>): Record<string, unknown> {
+  return {
+    name: 'istio.metadata_exchange',
+    typed_config: { '@type': typedStruct, type_url: peerMetadataUrl, value },
+  };
+}
+
+test('Istio telemetry filters as istiod sends them: metadata exchange (TypedStruct) and istio.stats', () => {
+  const built = buildListener(
+    listenerJson(
+      {
+        http_filters: [
+          mxFilter({
+            downstream_discovery: [{ istio_headers: {} }, { workload_discovery: {} }],
+            downstream_propagation: [{ istio_headers: {} }],
+          }),
+          {
+            name: 'istio.stats',
+            typed_config: {
+              '@type': 'type.googleapis.com/stats.PluginConfig',
+              disable_host_header_fallback: true,
+              tcp_reporting_duration: '5s',
+            },
+          },
+          router,
+        ],
+      },
+      { traffic_direction: 'INBOUND' },
+    ),
+    at,
+  );
+  assert.equal(built.hcm.trafficDirection, 'INBOUND');
+  assert.deepEqual(built.hcm.httpFilters.slice(0, 2), [
+    {
+      kind: 'peer_metadata',
+      name: 'istio.metadata_exchange',
+      config: {
+        downstreamDiscovery: true,
+        upstreamDiscovery: false,
+        downstreamPropagation: true,
+        upstreamPropagation: false,
+      },
+    },
+    { kind: 'istio_stats', name: 'istio.stats', config: { disableHostHeaderFallback: true } },
+  ]);
+});
+
+test('Istio filter settings Spillway cannot run are rejected with their path', () => {
+  const baggage = failure(
+    listenerJson({ http_filters: [mxFilter({ upstream_discovery: [{ baggage: {} }] }), router] }),
+  );
+  assert.equal(baggage.code, ErrorCode.configUnsupported);
+  assert.match(baggage.path, /value\.upstream_discovery\[0\]/);
+  const typo = failure(
+    listenerJson({ http_filters: [mxFilter({ upstream_discovery: [{ istio_header: {} }] }), router] }),
+  );
+  assert.match(typo.problem, /unknown field "istio_header"/);
+  const waypoint = failure(
+    listenerJson({
+      http_filters: [
+        {
+          name: 'istio.stats',
+          typed_config: { '@type': 'type.googleapis.com/stats.PluginConfig', reporter: 'SERVER_GATEWAY' },
+        },
+        router,
+      ],
+    }),
+  );
+  assert.match(waypoint.problem, /SERVER_GATEWAY/);
+  const overrides = failure(
+    listenerJson({
+      http_filters: [
+        {
+          name: 'istio.stats',
+          typed_config: {
+            '@type': 'type.googleapis.com/stats.PluginConfig',
+            metrics: [{ name: 'requests_total', drop: true }],
+          },
+        },
+        router,
+      ],
+    }),
+  );
+  assert.equal(overrides.code, ErrorCode.configUnsupported);
+  const other = failure(
+    listenerJson({
+      http_filters: [
+        {
+          name: 'x',
+          typed_config: { '@type': typedStruct, type_url: 'type.googleapis.com/acme.Filter', value: {} },
+        },
+        router,
+      ],
+    }),
+  );
+  assert.match(other.problem, /acme\.Filter.*not yet supported/);
+});

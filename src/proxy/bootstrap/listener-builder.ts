@@ -11,6 +11,14 @@ import { buildAccessLog } from './access-log-builder.js';
 import { ConfigNode } from './config-node.js';
 import { buildConfigSource } from './config-source-builder.js';
 import { buildFaultConfig, faultFilterType } from './fault-config-builder.js';
+import {
+  buildIstioStatsConfig,
+  buildPeerMetadataConfig,
+  istioStatsType,
+  peerMetadataType,
+  typedStructTypes,
+  unwrapPeerMetadataConfig,
+} from './istio-filter-builder.js';
 import { buildRouteConfigurationNode, type RouteBuildOptions } from './route-config-builder.js';
 import { buildSocketAddress } from './socket-address-builder.js';
 
@@ -30,7 +38,7 @@ const defaultMaxConcurrentStreams = 2_147_483_647;
  * there is no typed_config (`Config::Utility::getAndCheckFactory`).
  */
 function buildHttpFilter(node: ConfigNode, isLast: boolean): HttpFilterConfig {
-  // `is_optional` only matters for filters Envoy does not know; both of ours are known.
+  // `is_optional` only matters for filters Envoy does not know; all of ours are known.
   node.allowOnly(['name', 'typed_config'], ['is_optional']);
   const name = node.string('name');
   const typed = node.child('typed_config');
@@ -63,10 +71,16 @@ function buildHttpFilter(node: ConfigNode, isLast: boolean): HttpFilterConfig {
     };
   }
   if (isTerminal) return { kind: 'router', name };
+  if (typed !== undefined && kind === istioStatsType) {
+    return { kind: 'istio_stats', name, config: buildIstioStatsConfig(typed) };
+  }
+  if (typed !== undefined && (kind === peerMetadataType || typedStructTypes.includes(kind))) {
+    return { kind: 'peer_metadata', name, config: buildPeerMetadataConfig(unwrapPeerMetadataConfig(typed)) };
+  }
   const what = typed === undefined ? JSON.stringify(name) : typed.string('@type');
   throw node.error(
     ErrorCode.configUnsupported,
-    `HTTP filter ${what} is not yet supported by Spillway (only ${faultName} and ${routerName})`,
+    `HTTP filter ${what} is not yet supported by Spillway (only ${faultName}, istio.metadata_exchange, istio.stats and ${routerName})`,
   );
 }
 
@@ -88,6 +102,7 @@ function routerSuppressesEnvoyHeaders(filters: readonly ConfigNode[]): boolean {
 function buildHttpConnectionManager(
   node: ConfigNode,
   options: RouteBuildOptions,
+  trafficDirection: HttpConnectionManagerConfig['trafficDirection'],
 ): HttpConnectionManagerConfig {
   node.allowOnly([
     'stat_prefix',
@@ -172,12 +187,19 @@ function buildHttpConnectionManager(
     http2MaxConcurrentStreams:
       http2?.number('max_concurrent_streams', defaultMaxConcurrentStreams) ?? defaultMaxConcurrentStreams,
     suppressEnvoyHeaders: routerSuppressesEnvoyHeaders(filters),
+    trafficDirection,
   };
 }
 
+/** `traffic_direction`: the istio.stats filter reports `destination` on INBOUND listeners. */
+function trafficDirectionOf(node: ConfigNode): HttpConnectionManagerConfig['trafficDirection'] {
+  const direction = node.enumName('traffic_direction', 'UNSPECIFIED');
+  return direction === 'INBOUND' || direction === 'OUTBOUND' ? direction : 'UNSPECIFIED';
+}
+
 /**
- * Builds from a normalized Listener node. Fields accepted and ignored: `traffic_direction` and
- * `metadata` are informational; `bind_to_port: true` is the default.
+ * Builds from a normalized Listener node. Fields accepted and ignored: `metadata` is informational;
+ * `bind_to_port: true` is the default.
  */
 export function buildListenerNode(node: ConfigNode, options: RouteBuildOptions = {}): ListenerConfig {
   node.allowOnly(
@@ -237,7 +259,7 @@ export function buildListenerNode(node: ConfigNode, options: RouteBuildOptions =
   return {
     name: node.string('name'),
     address,
-    hcm: buildHttpConnectionManager(typed, options),
+    hcm: buildHttpConnectionManager(typed, options, trafficDirectionOf(node)),
     perConnectionBufferLimitBytes: node.number('per_connection_buffer_limit_bytes', defaultBufferLimitBytes),
   };
 }

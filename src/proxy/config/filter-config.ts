@@ -27,8 +27,31 @@ export interface FaultConfig {
   readonly maxActiveFaults: number | undefined;
 }
 
+/** Istio's `stats.PluginConfig` (the `istio.stats` filter), as far as Spillway runs it. */
+export interface IstioStatsConfig {
+  /** Do not use the request `Host` as `destination_service` (Istio sets it on inbound and gateways). */
+  readonly disableHostHeaderFallback: boolean;
+}
+
+/**
+ * Istio's `io.istio.http.peer_metadata.Config` (the `istio.metadata_exchange` HTTP filter), reduced to
+ * the one method Spillway implements, the `x-envoy-peer-metadata` headers (`istio_headers`).
+ */
+export interface PeerMetadataConfig {
+  /** Read the downstream peer from request headers (inbound sidecar). */
+  readonly downstreamDiscovery: boolean;
+  /** Read the upstream peer from response headers (outbound sidecar, gateway). */
+  readonly upstreamDiscovery: boolean;
+  /** Answer with this proxy's metadata on the response, when the request carried a peer (inbound). */
+  readonly downstreamPropagation: boolean;
+  /** Send this proxy's metadata on the request to the upstream (outbound). */
+  readonly upstreamPropagation: boolean;
+}
+
 export type HttpFilterConfig =
   | { readonly kind: 'fault'; readonly name: string; readonly config: FaultConfig }
+  | { readonly kind: 'istio_stats'; readonly name: string; readonly config: IstioStatsConfig }
+  | { readonly kind: 'peer_metadata'; readonly name: string; readonly config: PeerMetadataConfig }
   | { readonly kind: 'router'; readonly name: string };
 
 /** Access log output format: Envoy `SubstitutionFormatString`. */

@@ -43,6 +43,8 @@ export interface HttpConnectionManagerConfig {
   readonly http2MaxConcurrentStreams: number;
   /** `suppress_envoy_headers` on the router filter: do not add `x-envoy-*` headers. */
   readonly suppressEnvoyHeaders: boolean;
+  /** The listener's `traffic_direction` (Envoy's `listenerInfo().direction()`). */
+  readonly trafficDirection: 'INBOUND' | 'OUTBOUND' | 'UNSPECIFIED';
 }
 
 export interface ListenerConfig {

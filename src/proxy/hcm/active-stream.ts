@@ -27,6 +27,8 @@ export interface LocalReplyRequest {
 
 export class ActiveStream {
   private responseLayers: readonly HeaderMutationLayer[] = [];
+  /** Encoder filters that see every response's headers first (Istio's peer metadata filter). */
+  private encodeHeadersHook: ((headers: OutgoingHeaders) => void) | undefined;
   private downstreamResetCallbacks: Array<() => void> = [];
   private isResponseComplete = false;
   readonly isGrpc: boolean;
@@ -74,6 +76,11 @@ export class ActiveStream {
     this.responseLayers = layers;
   }
 
+  /** Installs the encoder-side hook run on every response's headers before they are sent. */
+  setEncodeHeadersHook(hook: (headers: OutgoingHeaders) => void): void {
+    this.encodeHeadersHook = hook;
+  }
+
   /** Called if the downstream goes away before the response completes. */
   onDownstreamReset(cb: () => void): void {
     this.downstreamResetCallbacks.push(cb);
@@ -91,6 +98,7 @@ export class ActiveStream {
   encodeHeaders(status: number, headers: OutgoingHeaders, endStream: boolean, expectTrailers = false): void {
     if (this.downstream.isClosed || this.downstream.isHeadersSent) return;
     const info = this.info;
+    this.encodeHeadersHook?.(headers);
     this.applyCommonResponseHeaders(headers);
     info.responseCode = status;
     if (info.responseCodeDetails === '') info.responseCodeDetails = 'via_upstream';

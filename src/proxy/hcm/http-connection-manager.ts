@@ -24,6 +24,9 @@ import { responseHeaderMutationLayers } from '../router/header-mutation.js';
 import { compiledRouteTableFor } from '../router/route-matcher.js';
 import { RouterFilter, type RouteSelection, type RouterContext } from '../router/router-filter.js';
 import { virtualHostTableFor } from '../router/virtual-host-selector.js';
+import { IstioStatsFilter } from '../filters/istio-stats-filter.js';
+import { PeerMetadataFilter, type PeerExchangeState } from '../filters/peer-metadata-filter.js';
+import { workloadPeerOf } from '../filters/workload-peer.js';
 import type { StatsScope } from '../stats/stats-store.js';
 import type { Cluster } from '../upstream/cluster.js';
 import { ActiveStream } from './active-stream.js';
@@ -37,6 +40,8 @@ export interface HcmDeps {
   readonly stats: StatsScope;
   /** Per-connection buffer limit of the listener (bounds the body kept for retries). */
   readonly bufferLimitBytes: number;
+  /** The bootstrap node: the Istio filters' local identity (`metadata`) and MX id. */
+  readonly node: { readonly id: string; readonly metadata: Readonly<Record<string, unknown>> };
 }
 
 interface FaultStats {
@@ -53,6 +58,8 @@ export class HttpConnectionManager {
   private readonly faultStats: FaultStats;
   /** What every router filter of this manager shares (built once, not per request). */
   private readonly routerContext: RouterContext;
+  private readonly peerFilters: PeerMetadataFilter[] = [];
+  private readonly istioStats: IstioStatsFilter[] = [];
 
   constructor(
     readonly config: HttpConnectionManagerConfig,
@@ -77,6 +84,22 @@ export class HttpConnectionManager {
       suppressEnvoyHeaders: config.suppressEnvoyHeaders,
       retryBufferLimitBytes: deps.bufferLimitBytes,
     };
+    const local = workloadPeerOf(deps.node.metadata);
+    const istioVersion = deps.node.metadata['ISTIO_VERSION'];
+    for (const filter of config.httpFilters) {
+      if (filter.kind === 'peer_metadata')
+        this.peerFilters.push(new PeerMetadataFilter(filter.config, local, deps.node.id));
+      else if (filter.kind === 'istio_stats')
+        this.istioStats.push(
+          new IstioStatsFilter(
+            filter.config,
+            config.trafficDirection === 'INBOUND' ? 'destination' : 'source',
+            local,
+            deps.stats.store,
+            typeof istioVersion === 'string' ? istioVersion : '',
+          ),
+        );
+    }
   }
 
   /** Installs a new route configuration (RDS or a config swap). */
@@ -108,6 +131,15 @@ export class HttpConnectionManager {
     this.mutateRequestHeaders(downstream);
     info.requestHeaders = headers;
     info.requestId = headers.get('x-request-id') ?? '';
+    let peers: PeerExchangeState | undefined;
+    if (this.peerFilters.length > 0 || this.istioStats.length > 0) {
+      peers = {
+        downstreamPeer: undefined,
+        upstreamPeer: undefined,
+        requestHadPeer: false,
+        requestHadPeerId: false,
+      };
+    }
     const stream = new ActiveStream(
       downstream,
       info,
@@ -115,8 +147,16 @@ export class HttpConnectionManager {
       clock,
       this.stats,
       this.accessLoggers,
-      () => {},
+      this.istioStats.length === 0 ? noop : () => this.recordIstioStats(info, peers),
     );
+    if (peers !== undefined && this.peerFilters.length > 0) {
+      // Envoy runs the decoder filters before the router resolves the route; the MX filter is first.
+      const state = peers;
+      for (const filter of this.peerFilters) filter.onRequestHeaders(headers, state);
+      stream.setEncodeHeadersHook((responseHeaders) => {
+        for (const filter of this.peerFilters) filter.onResponseHeaders(responseHeaders, state);
+      });
+    }
 
     const routeConfig = this.routeConfig;
     const vhost =
@@ -179,6 +219,8 @@ export class HttpConnectionManager {
     for (let i = index; i < filters.length; i++) {
       const filter = filters[i];
       if (filter === undefined || filter.kind === 'router') break;
+      // The Istio filters act on headers and at stream end (see handle), not here.
+      if (filter.kind !== 'fault') continue;
       const config = effectiveFaultConfig(filter.config, selection.vhost, selection.route);
       if (
         this.applyFault(stream, config, upstreamCluster, () =>
@@ -190,6 +232,20 @@ export class HttpConnectionManager {
     }
     if (stream.isClosed) return;
     new RouterFilter(stream, stream.downstream.headers, selection, this.routerContext).run();
+  }
+
+  /** The istio.stats filters' access-log hook: after the stream ended. */
+  private recordIstioStats(info: StreamInfo, peers: PeerExchangeState | undefined): void {
+    const clusterName = info.upstreamClusterName;
+    const clusterMetadata =
+      clusterName === undefined ? undefined : this.deps.clusters.get(clusterName)?.config.metadata;
+    for (const filter of this.istioStats) {
+      const peer =
+        filter.reporter === 'destination'
+          ? peers?.downstreamPeer
+          : filter.peerOf(peers?.upstreamPeer, info.upstreamHost);
+      filter.record(info, peer, clusterMetadata);
+    }
   }
 
   /**
@@ -286,6 +342,8 @@ export class HttpConnectionManager {
     }
   }
 }
+
+function noop(): void {}
 
 function redirectLocation(
   action: Extract<RouteSelection['route']['action'], { kind: 'redirect' }>,

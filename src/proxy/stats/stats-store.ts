@@ -77,7 +77,8 @@ export type Stat = Counter | Gauge | Histogram;
 /** A view of the store under a name prefix (and the tags that prefix carries). */
 export class StatsScope {
   constructor(
-    private readonly store: StatsStore,
+    /** The store behind every scope (for stats named outside the scope tree, e.g. Istio's). */
+    readonly store: StatsStore,
     private readonly flatPrefix: string,
     private readonly extractedPrefix: string,
     private readonly tags: readonly StatTag[],
