@@ -180,7 +180,11 @@ describe('renderPrometheus', () => {
 
 it('a stats matcher leaves rejected stats out of the exposition', () => {
   const store = new StatsStore();
-  store.root.scope('cluster').scope('c1', 'cluster_name').scope('outlier_detection').gauge('ejections_active');
+  store.root
+    .scope('cluster')
+    .scope('c1', 'cluster_name')
+    .scope('outlier_detection')
+    .gauge('ejections_active');
   store.root.scope('cluster').scope('c1', 'cluster_name').counter('upstream_rq_total');
   store.setMatcher((name) => name.includes('outlier_detection'));
   const text = renderPrometheus(store);
