@@ -17,6 +17,7 @@ import type { RouteConfiguration } from './config/route-config.js';
 import { HttpConnectionManager } from './hcm/http-connection-manager.js';
 import { HttpListener } from './listener/http-listener.js';
 import { renderPrometheus, type PrometheusRenderOptions } from './stats/prometheus-format.js';
+import { compileStatsMatcher } from './stats/stats-matcher.js';
 import { StatsStore, type Gauge } from './stats/stats-store.js';
 import { ClusterManager } from './upstream/cluster-manager.js';
 import { failoverViewOf, renderFailoverMetrics } from './upstream/failover-metrics.js';
@@ -88,6 +89,7 @@ export class ProxyServer {
     this.clock = deps.clock ?? new SystemClock();
     this.random = deps.random ?? new SystemRandom();
     this.startWallMs = this.clock.wallMs();
+    this.stats.setMatcher(compileStatsMatcher(config.statsMatcher));
     const server = this.stats.root.scope('server');
     this.stateGauge = server.gauge('state');
     this.liveGauge = server.gauge('live');

@@ -118,6 +118,7 @@ describe('EndpointSlice + Pod + Node -> MeshEndpoint', () => {
         network: 'network-2',
         namespace: 'default',
         podName: 'mockb-ap-northeast-1a-abc',
+        workloadName: 'mockb-ap-northeast-1a-abc',
         nodeName: 'node-2-0',
         serviceAccount: 'spiffe://cluster.local/ns/default/sa/mockb',
         health: 'healthy',

@@ -133,7 +133,7 @@ export function buildServiceEndpoints(
               clusterId: ctx.clusterId,
               network,
               namespace: pod?.namespace ?? slice.namespace,
-              ...(pod !== undefined ? { podName: pod.name } : {}),
+              ...(pod !== undefined ? { podName: pod.name, workloadName: pod.workloadName ?? pod.name } : {}),
               ...(nodeName !== undefined ? { nodeName } : {}),
               ...(pod !== undefined
                 ? { serviceAccount: spiffeIdentity(ctx.trustDomain, pod.namespace, pod.serviceAccountName) }
@@ -171,6 +171,7 @@ function sameEndpoint(a: MeshEndpoint, b: MeshEndpoint): boolean {
     a.network === b.network &&
     a.namespace === b.namespace &&
     a.podName === b.podName &&
+    a.workloadName === b.workloadName &&
     a.nodeName === b.nodeName &&
     a.serviceAccount === b.serviceAccount &&
     a.health === b.health &&

@@ -59,6 +59,8 @@ export interface PodRecord {
   readonly serviceAccountName: string;
   readonly podIP?: string;
   readonly phase?: string;
+  /** The workload the pod belongs to (see `workloadNameOfPod`); the pod name when unset. */
+  readonly workloadName?: string;
 }
 
 export interface NodeRecord {
@@ -199,6 +201,48 @@ export function parseEndpointSlice(object: unknown): SliceRecord | undefined {
   };
 }
 
+const cronJobName = /^(.+)-\d{8,10}$/;
+
+/**
+ * The workload name Istio derives for a pod (istio/istio `pkg/kube/util.go` GetWorkloadMetaFromPod,
+ * GetDeployMetaFromPod, used by the endpoint builder for `IstioEndpoint.WorkloadName`): the label
+ * `service.istio.io/workload-name` if set; else, for a pod with a generated name, its controller -
+ * a ReplicaSet `<deployment>-<pod-template-hash>` means the Deployment, a ReplicationController
+ * with label `deploymentconfig` that DeploymentConfig, a Job `<cronjob>-<8 to 10 digits>` the CronJob;
+ * else the pod's own name.
+ */
+export function workloadNameOfPod(
+  object: unknown,
+  name: string,
+  labels: Readonly<Record<string, string>>,
+): string {
+  const override = labels['service.istio.io/workload-name'];
+  if (override !== undefined) return override;
+  const meta = recordAt(object, 'metadata');
+  const generateName = stringAt(meta, 'generateName') ?? '';
+  if (generateName === '') return name;
+  const controller = (arrayAt(meta, 'ownerReferences') ?? []).find(
+    (ref) => isRecord(ref) && ref['controller'] === true,
+  );
+  const kind = stringAt(controller, 'kind') ?? '';
+  const owner = stringAt(controller, 'name') ?? '';
+  if (controller === undefined || owner === '') return name;
+  const hash = labels['pod-template-hash'] ?? '';
+  const rolloutHash = labels['rollouts-pod-template-hash'] ?? '';
+  if (kind === 'ReplicaSet' && hash !== '' && owner.endsWith(hash)) return trimSuffix(owner, `-${hash}`);
+  if (kind === 'ReplicaSet' && rolloutHash !== '' && owner.endsWith(rolloutHash))
+    return trimSuffix(owner, `-${rolloutHash}`);
+  if (kind === 'ReplicationController' && (labels['deploymentconfig'] ?? '') !== '')
+    return labels['deploymentconfig'] as string;
+  if (kind === 'Job') return cronJobName.exec(owner)?.[1] ?? owner;
+  return owner;
+}
+
+/** Go's strings.TrimSuffix. */
+function trimSuffix(text: string, suffix: string): string {
+  return text.endsWith(suffix) ? text.slice(0, -suffix.length) : text;
+}
+
 export function parsePod(object: unknown): PodRecord | undefined {
   const meta = metaOf(object);
   if (meta === undefined) return undefined;
@@ -218,6 +262,7 @@ export function parsePod(object: unknown): PodRecord | undefined {
       serviceAccountName !== undefined && serviceAccountName !== '' ? serviceAccountName : 'default',
     ...(podIP !== undefined && podIP !== '' ? { podIP } : {}),
     ...(phase !== undefined ? { phase } : {}),
+    workloadName: workloadNameOfPod(object, meta.name, meta.labels),
   };
 }
 

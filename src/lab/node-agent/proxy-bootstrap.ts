@@ -9,6 +9,7 @@
  *   `SPILLWAY_LOCALHOST` and every `ISTIO_META_<NAME>` variable of the proxy container as `<NAME>`
  *   (pilot-agent's `ISTIO_META_` convention, which the injector's template uses);
  * - `admin` on the pod's localhost :15000; the outlier event log in the pod's directory;
+ * - `stats_config` only when the pod asks for a stats matcher (`proxy-stats-matcher.ts`);
  * - ADS (SotW gRPC, `set_node_on_first_message_only`) to the static cluster `xds-grpc` = the region's
  *   control plane, CDS and LDS over it with `initial_fetch_timeout: 0s` (Istio's);
  * - Istio's two static listeners on the pod IP: :15021 `/healthz/ready` (the readiness port the
@@ -22,6 +23,7 @@
  */
 import type { PodNetwork } from './container-env.js';
 import { proxyContainerOf, type PodSpecModel } from './pod-spec.js';
+import { statsConfigFromAnnotations } from './proxy-stats-matcher.js';
 
 type Json = Record<string, unknown>;
 
@@ -50,6 +52,8 @@ export interface ProxyIdentity {
   readonly podDir: string;
   /** The container ports of the pod's app containers (inbound listeners of a static sidecar). */
   readonly appPorts: readonly number[];
+  /** The pod's annotations (stats matcher options); none when absent. */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export const proxyAdminPort = 15000;
@@ -118,6 +122,7 @@ export function proxyIdentityOf(
     appPorts: pod.containers
       .filter((c) => c.runtime !== 'proxy')
       .flatMap((c) => c.ports.map((p) => p.containerPort)),
+    annotations: pod.annotations,
   };
 }
 
@@ -126,13 +131,39 @@ export function proxyNodeId(identity: ProxyIdentity): string {
   return `${identity.role}~${identity.podIP}~${identity.podName}.${ns}~${ns}.${dnsSuffix}`;
 }
 
+/**
+ * The pod labels with the canonical service labels Istio's injector adds to every injected pod
+ * (istio/istio `manifests/charts/istio-control/istio-discovery/files/injection-template.yaml`:
+ * canonical-name = the label, else `app.kubernetes.io/name`, else `app`, else the workload name;
+ * canonical-revision = the label, else `app.kubernetes.io/version`, else `version`, else `latest`).
+ * The istio.stats filter reads them from the node metadata `LABELS`.
+ */
+export function injectedLabels(identity: ProxyIdentity): Record<string, string> {
+  const labels = identity.labels;
+  return {
+    ...labels,
+    'service.istio.io/canonical-name':
+      labels['service.istio.io/canonical-name'] ??
+      labels['app.kubernetes.io/name'] ??
+      labels['app'] ??
+      identity.workloadName,
+    'service.istio.io/canonical-revision':
+      labels['service.istio.io/canonical-revision'] ??
+      labels['app.kubernetes.io/version'] ??
+      labels['version'] ??
+      'latest',
+  };
+}
+
 function nodeSection(identity: ProxyIdentity): Json {
   const app = identity.labels['app'] ?? identity.labels['app.kubernetes.io/name'] ?? identity.workloadName;
   const metadata: Json = {
     ...identity.extraMetadata,
     CLUSTER_ID: identity.extraMetadata['CLUSTER_ID'] ?? identity.clusterId,
     NAMESPACE: identity.namespace,
-    LABELS: { ...identity.labels },
+    // pilot-agent's NAME is the pod name (the istio.stats / metadata exchange instance name).
+    NAME: identity.podName,
+    LABELS: injectedLabels(identity),
     WORKLOAD_NAME: identity.extraMetadata['WORKLOAD_NAME'] ?? identity.workloadName,
     INSTANCE_IPS: identity.podIP,
     POD_NAME: identity.podName,
@@ -248,11 +279,14 @@ export function outlierEventLogPath(identity: ProxyIdentity): string {
 
 /** The parts every lab proxy bootstrap has: node, admin, status listeners, outlier event log. */
 export function bootstrapBase(identity: ProxyIdentity): Json {
-  return {
+  const base: Json = {
     node: nodeSection(identity),
     admin: { address: socketAddress(identity.localhost, proxyAdminPort) },
     cluster_manager: { outlier_detection: { event_log_path: outlierEventLogPath(identity) } },
   };
+  const statsConfig = statsConfigFromAnnotations(identity.annotations ?? {});
+  if (statsConfig !== undefined) base['stats_config'] = statsConfig;
+  return base;
 }
 
 /** The ADS bootstrap: everything but the status listeners comes from the control plane at `xds`. */

@@ -252,3 +252,31 @@ test('static EDS clusters and RDS listeners subscribe over ADS, so they need an 
     /'e' does not exist, was added via api, or is an EDS cluster$/,
   );
 });
+
+test('stats_config.stats_matcher: inclusion and exclusion lists of string matchers, reject_all', async () => {
+  const { compileStatsMatcher } = await import('../stats/stats-matcher.js');
+  const matcher = (statsMatcher: Record<string, unknown>) =>
+    compileStatsMatcher(buildBootstrap({ stats_config: { stats_matcher: statsMatcher } }, {}).statsMatcher);
+  const inclusion = matcher({
+    inclusion_list: {
+      patterns: [
+        { prefix: 'cluster_manager' },
+        { suffix: 'downstream_cx_active' },
+        { safe_regex: { regex: '.*outlier_detection.*' } },
+      ],
+    },
+  });
+  assert.equal(inclusion('cluster_manager.active_clusters'), true);
+  assert.equal(inclusion('cluster.c1.outlier_detection.ejections_active'), true);
+  assert.equal(inclusion('listener.1.2.3.4_80.downstream_cx_active'), true);
+  assert.equal(inclusion('cluster.c1.upstream_rq_total'), false);
+  const exclusion = matcher({ exclusion_list: { patterns: [{ exact: 'server.uptime' }] } });
+  assert.equal(exclusion('server.uptime'), false);
+  assert.equal(exclusion('server.live'), true);
+  assert.equal(matcher({ reject_all: true })('server.live'), false);
+  assert.equal(compileStatsMatcher(buildBootstrap({}, {}).statsMatcher)('anything'), true);
+  assert.throws(
+    () => buildBootstrap({ stats_config: { use_all_default_tags: false } }, {}),
+    (e: unknown) => e instanceof ConfigError && e.code === ErrorCode.configUnsupported,
+  );
+});

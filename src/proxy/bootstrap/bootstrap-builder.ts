@@ -17,7 +17,9 @@ import type { ClusterConfig } from '../config/cluster-config.js';
 import type { ListenerConfig } from '../config/listener-config.js';
 import { buildAccessLog } from './access-log-builder.js';
 import { buildClusterNode } from './cluster-builder.js';
+import type { StatsMatcherConfig } from '../stats/stats-matcher.js';
 import { ConfigNode } from './config-node.js';
+import { buildStringMatcher } from './matcher-builder.js';
 import { buildAdsConfig, buildConfigSource } from './config-source-builder.js';
 import { buildListenerNode } from './listener-builder.js';
 import { buildSocketAddress } from './socket-address-builder.js';
@@ -225,6 +227,7 @@ export function buildBootstrap(json: unknown, source: { file?: string }): Bootst
     'admin',
     'cluster_manager',
     'layered_runtime',
+    'stats_config',
   ]);
   checkLayeredRuntime(root.child('layered_runtime'));
   const statics = root.child('static_resources');
@@ -245,6 +248,27 @@ export function buildBootstrap(json: unknown, source: { file?: string }): Bootst
     clusters,
     outlierEventLogPath: outlierEventLogPath(root.child('cluster_manager')),
     dynamicResources,
+    statsMatcher: buildStatsMatcher(root.child('stats_config')),
     source: normalized,
   };
+}
+
+/**
+ * `stats_config`: only `stats_matcher` (Istio's bootstrap also sets `stats_tags` and
+ * `use_all_default_tags`; Spillway derives its tags structurally, see ADR 0003, and rejects them).
+ */
+function buildStatsMatcher(node: ConfigNode | undefined): StatsMatcherConfig | undefined {
+  node?.allowOnly(['stats_matcher']);
+  const matcher = node?.child('stats_matcher');
+  if (matcher === undefined) return undefined;
+  matcher.allowOnly(['reject_all', 'exclusion_list', 'inclusion_list']);
+  if (matcher.boolean('reject_all', false)) return { kind: 'reject_all' };
+  for (const kind of ['inclusion_list', 'exclusion_list'] as const) {
+    const list = matcher.child(kind);
+    if (list === undefined) continue;
+    list.allowOnly(['patterns']);
+    return { kind, patterns: list.children('patterns').map(buildStringMatcher) };
+  }
+  // `reject_all: false` alone: the oneof is set and rejects nothing.
+  return undefined;
 }

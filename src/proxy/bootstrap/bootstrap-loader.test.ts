@@ -237,6 +237,7 @@ const expectedThreePriorities: Omit<BootstrapConfig, 'source'> = {
   ],
   outlierEventLogPath: undefined,
   dynamicResources: undefined,
+  statsMatcher: undefined,
 };
 
 for (const file of ['three-priorities.yaml', 'three-priorities.json', 'three-priorities-camel-case.json']) {

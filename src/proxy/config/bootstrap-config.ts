@@ -2,6 +2,7 @@
  * The whole validated proxy configuration from an Envoy v3 `Bootstrap`.
  */
 import type { Locality } from '../../core/locality.js';
+import type { StatsMatcherConfig } from '../stats/stats-matcher.js';
 import type { ClusterConfig, SocketAddress } from './cluster-config.js';
 import type { ConfigSourceConfig } from './config-source.js';
 import type { AccessLogConfig } from './filter-config.js';
@@ -53,6 +54,8 @@ export interface BootstrapConfig {
   readonly outlierEventLogPath: string | undefined;
   /** `dynamic_resources`, undefined when the bootstrap has none (everything is static). */
   readonly dynamicResources: DynamicResourcesConfig | undefined;
+  /** `stats_config.stats_matcher`; undefined keeps every stat. */
+  readonly statsMatcher: StatsMatcherConfig | undefined;
   /** The validated bootstrap as JSON (proto field names), for `/config_dump`. */
   readonly source: Record<string, unknown>;
 }

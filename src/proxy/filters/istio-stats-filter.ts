@@ -20,7 +20,7 @@
 import type { IstioStatsConfig } from '../config/filter-config.js';
 import type { StreamInfo } from '../http/stream-info.js';
 import { httpToGrpcStatus } from '../router/grpc-status.js';
-import type { Counter, Gauge, Histogram} from '../stats/stats-store.js';
+import type { Counter, Gauge, Histogram } from '../stats/stats-store.js';
 import { type StatsStore, type StatTag } from '../stats/stats-store.js';
 import type { Host } from '../upstream/host.js';
 import { workloadPeerOfEndpoint, type WorkloadPeer } from './workload-peer.js';

@@ -177,3 +177,17 @@ describe('renderPrometheus', () => {
     );
   });
 });
+
+it('a stats matcher leaves rejected stats out of the exposition', () => {
+  const store = new StatsStore();
+  store.root
+    .scope('cluster')
+    .scope('c1', 'cluster_name')
+    .scope('outlier_detection')
+    .gauge('ejections_active');
+  store.root.scope('cluster').scope('c1', 'cluster_name').counter('upstream_rq_total');
+  store.setMatcher((name) => name.includes('outlier_detection'));
+  const text = renderPrometheus(store);
+  assert.match(text, /envoy_cluster_outlier_detection_ejections_active\{cluster_name="c1"\} 0/);
+  assert.doesNotMatch(text, /upstream_rq_total/);
+});

@@ -120,6 +120,14 @@ export class StatsScope {
 export class StatsStore {
   private readonly stats = new Map<string, Stat>();
   readonly root: StatsScope = new StatsScope(this, '', '', []);
+  private isKept: (flatName: string) => boolean = () => true;
+  private readonly decisions = new Map<string, boolean>();
+
+  /** Installs the bootstrap's stats matcher: stats it rejects are left out of `all()`. */
+  setMatcher(isKept: (flatName: string) => boolean): void {
+    this.isKept = isKept;
+    this.decisions.clear();
+  }
 
   getOrCreate(name: StatName, kind: StatKind, buckets?: readonly number[]): Stat {
     const existing = this.stats.get(name.flat);
@@ -139,11 +147,20 @@ export class StatsStore {
     return stat;
   }
 
-  /** Every stat, sorted by flat name. */
+  /** Every stat the matcher keeps, sorted by flat name. */
   all(): Stat[] {
-    return [...this.stats.values()].sort((a, b) =>
-      a.name.flat < b.name.flat ? -1 : a.name.flat > b.name.flat ? 1 : 0,
-    );
+    return [...this.stats.values()]
+      .filter((stat) => this.kept(stat.name.flat))
+      .sort((a, b) => (a.name.flat < b.name.flat ? -1 : a.name.flat > b.name.flat ? 1 : 0));
+  }
+
+  private kept(flat: string): boolean {
+    let decision = this.decisions.get(flat);
+    if (decision === undefined) {
+      decision = this.isKept(flat);
+      this.decisions.set(flat, decision);
+    }
+    return decision;
   }
 
   find(flat: string): Stat | undefined {
