@@ -74,4 +74,10 @@ export const ErrorCode = {
   labKubeconfigInvalid: 'SPILLWAY_ERR_LAB_KUBECONFIG_INVALID',
   labNodeAgentFailed: 'SPILLWAY_ERR_LAB_NODE_AGENT_FAILED',
   labFaultInvalid: 'SPILLWAY_ERR_LAB_FAULT_INVALID',
+  explainUsage: 'SPILLWAY_ERR_EXPLAIN_USAGE',
+  explainPodNotFound: 'SPILLWAY_ERR_EXPLAIN_POD_NOT_FOUND',
+  explainNoSidecar: 'SPILLWAY_ERR_EXPLAIN_NO_SIDECAR',
+  explainAdminUnreachable: 'SPILLWAY_ERR_EXPLAIN_ADMIN_UNREACHABLE',
+  explainServiceUnknown: 'SPILLWAY_ERR_EXPLAIN_SERVICE_UNKNOWN',
+  explainPeerAnswerInvalid: 'SPILLWAY_ERR_EXPLAIN_PEER_ANSWER_INVALID',
 } as const;
