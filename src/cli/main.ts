@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerApiServerCommand } from './apiserver-command.js';
 import { registerControlPlaneCommand } from './control-plane-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerExplainCommand } from './explain-command.js';
 import { registerLabCommand } from './lab-command.js';
 import { registerLabNodeAgentCommand } from './lab-node-agent-command.js';
 import { registerProxyCommand } from './proxy-command.js';
@@ -21,5 +22,6 @@ registerDemoCommand(program);
 registerApiServerCommand(program);
 registerControlPlaneCommand(program);
 registerLabNodeAgentCommand(registerLabCommand(program));
+registerExplainCommand(program);
 
 await program.parseAsync(process.argv);

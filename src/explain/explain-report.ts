@@ -29,6 +29,8 @@ export interface EndpointReport {
   readonly ejection:
     | {
         readonly type: string | undefined;
+        /** The type in words, with the threshold that fired (e.g. `CONSECUTIVE_5XX: 1 consecutive 5xx (consecutive5xxErrors 1)`). */
+        readonly reason: string;
         readonly timeLeftMs: number;
         readonly expectedBackInMs: number | undefined;
         readonly durationMs: number;
@@ -76,6 +78,7 @@ export interface ClusterReport {
   readonly subset: string;
   readonly lbPolicy: string;
   readonly healthyPanicThreshold: number;
+  readonly isLocalityWeightedLb: boolean;
   readonly isTotalPanic: boolean;
   readonly totalHosts: number;
   readonly ejectedHosts: number;
@@ -138,6 +141,31 @@ export function endpointHealth(host: HostView): EndpointHealth {
   if (flags.has('failed_active_hc')) return 'hc-unhealthy';
   if (host.health === 'degraded') return 'degraded';
   return host.health === 'unhealthy' ? 'hc-unhealthy' : 'healthy';
+}
+
+/**
+ * An ejection type in words, with the Istio field whose threshold fired (Envoy `OutlierEjectionType`,
+ * translated as spec §3.1 describes: consecutive5xxErrors -> consecutive_5xx, consecutiveGatewayErrors
+ * -> consecutive_gateway_failure, consecutiveLocalOriginFailures -> consecutive_local_origin_failure).
+ */
+export function ejectionReason(type: string | undefined, view: ProxyClusterView): string {
+  const c = view.outlierDetection?.config;
+  switch (type) {
+    case 'CONSECUTIVE_5XX':
+      return `CONSECUTIVE_5XX: ${c?.consecutive5xx ?? '?'} consecutive 5xx (consecutive5xxErrors)`;
+    case 'CONSECUTIVE_GATEWAY_FAILURE':
+      return `CONSECUTIVE_GATEWAY_FAILURE: ${c?.consecutiveGatewayFailure ?? '?'} consecutive 502/503/504 (consecutiveGatewayErrors)`;
+    case 'CONSECUTIVE_LOCAL_ORIGIN_FAILURE':
+      return `CONSECUTIVE_LOCAL_ORIGIN_FAILURE: ${c?.consecutiveLocalOriginFailure ?? '?'} consecutive connect failures/resets/timeouts (consecutiveLocalOriginFailures)`;
+    case 'SUCCESS_RATE':
+    case 'SUCCESS_RATE_LOCAL_ORIGIN':
+      return `${type}: success rate below the cluster's mean minus stdev factor`;
+    case 'FAILURE_PERCENTAGE':
+    case 'FAILURE_PERCENTAGE_LOCAL_ORIGIN':
+      return `${type}: failure percentage above the threshold`;
+    default:
+      return type ?? 'unknown reason';
+  }
 }
 
 const refText = (ref: ConfigRefView): string => `${ref.kind} ${ref.namespace}/${ref.name}`;
@@ -240,6 +268,7 @@ export function buildClusterReport({ view, config }: ClusterInputs): ClusterRepo
               e?.isEjected === true
                 ? {
                     type: e.type,
+                    reason: ejectionReason(e.type, view),
                     timeLeftMs: e.timeLeftMs,
                     expectedBackInMs: e.expectedUnejectionInMs,
                     durationMs: e.ejectionDurationMs,
@@ -259,6 +288,7 @@ export function buildClusterReport({ view, config }: ClusterInputs): ClusterRepo
     subset: parsed?.subset ?? '',
     lbPolicy: view.lbPolicy,
     healthyPanicThreshold: view.healthyPanicThreshold,
+    isLocalityWeightedLb: view.isLocalityWeightedLb,
     isTotalPanic: view.isTotalPanic,
     totalHosts: view.totalHosts,
     ejectedHosts,

@@ -16,7 +16,7 @@ function endpointLine(e: EndpointReport): string {
         ? ''
         : `, back at the interval tick in ~${humanDuration(e.ejection.expectedBackInMs)}`;
     state =
-      `EJECTED (${e.ejection.type ?? 'unknown reason'}), ${humanDuration(e.ejection.timeLeftMs)} left of ` +
+      `EJECTED (${e.ejection.reason}), ${humanDuration(e.ejection.timeLeftMs)} left of ` +
       `${humanDuration(e.ejection.durationMs)}${back}; ejected ${e.ejection.numEjections}x, backoff ${e.ejection.backoff}`;
   } else {
     state = e.health === 'healthy' ? 'healthy' : e.health.toUpperCase();
@@ -26,14 +26,14 @@ function endpointLine(e: EndpointReport): string {
   return `        ${e.address.padEnd(21)} ${who.join(' ').padEnd(44)} ${state}`;
 }
 
-function priorityLines(p: PriorityReport): string[] {
+function priorityLines(p: PriorityReport, isLocalityWeighted: boolean): string[] {
   const degraded = p.degradedLoadPct > 0 ? ` (${p.healthyLoadPct} % healthy + ${p.degradedLoadPct} % degraded)` : '';
   const lines = [
     `  P${p.priority}  load ${String(p.loadPct).padStart(3)} %${degraded}   health ${p.health}, ` +
       `${p.healthyHosts + p.degradedHosts}/${p.hosts} endpoints healthy${p.isPanic ? ', PANIC' : ''}`,
   ];
   for (const l of p.localities) {
-    lines.push(`      ${l.locality}${l.weight > 0 ? ` (weight ${l.weight})` : ''}`);
+    lines.push(`      ${l.locality}${isLocalityWeighted ? ` (locality weight ${l.weight})` : ''}`);
     for (const e of l.endpoints) lines.push(endpointLine(e));
   }
   return lines;
@@ -67,7 +67,7 @@ function clusterText(c: ClusterReport, report: ExplainReport): string {
     '',
   ];
   if (c.priorities.length === 0) lines.push('  no endpoints');
-  for (const p of c.priorities) lines.push(...priorityLines(p));
+  for (const p of c.priorities) lines.push(...priorityLines(p, c.isLocalityWeightedLb));
   if (c.priorities.length > 0) lines.push(`  priority loads: ${c.priorities.map((p) => p.loadPct).join('/')}`);
   lines.push('', '  why:');
   if (c.provenance === undefined) {
