@@ -12,19 +12,29 @@ export function registerExplainCommand(program: Command): void {
       "Why a pod's traffic for a service goes where it goes: the priority ladder of its sidecar (loads, panic, " +
         'endpoint health, ejections with reason and time left) and the DestinationRule/VirtualService fields behind it.',
     )
-    .option('--context <name>', 'kubeconfig context of the pod\'s cluster (as kubectl; default: the current context)')
+    .option(
+      '--context <name>',
+      "kubeconfig context of the pod's cluster (as kubectl; default: the current context)",
+    )
     .option('--pod <name>', 'the pod whose sidecar to ask')
-    .option('-n, --namespace <ns>', 'the pod\'s namespace; short service names are resolved from it', 'default')
-    .requiredOption('--service <host[:port]>', 'the service: mockb, mockb.other, mockb.default.svc.cluster.local:8000')
+    .option(
+      '-n, --namespace <ns>',
+      "the pod's namespace; short service names are resolved from it",
+      'default',
+    )
+    .requiredOption(
+      '--service <host[:port]>',
+      'the service: mockb, mockb.other, mockb.default.svc.cluster.local:8000',
+    )
     .option('--json', 'print the same facts as JSON')
-    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, else the running lab\'s)')
+    .option('--kubeconfig <file>', "kubeconfig (default: $KUBECONFIG, else the running lab's)")
     .option(
       '--admin <ip:port>',
-      'the sidecar\'s admin address; skips Kubernetes and the lab (e.g. after kubectl port-forward pod/<pod> 15000)',
+      "the sidecar's admin address; skips Kubernetes and the lab (e.g. after kubectl port-forward pod/<pod> 15000)",
     )
     .option(
       '--control-plane <ip:port>',
-      'the control plane\'s admin address (default: from the proxy\'s bootstrap, xDS host with port 15014)',
+      "the control plane's admin address (default: from the proxy's bootstrap, xDS host with port 15014)",
     )
     .option('--state-dir <dir>', 'lab state directory (default: $SPILLWAY_LAB_DIR or ~/.spillway/lab)')
     .addHelpText(

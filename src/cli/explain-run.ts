@@ -146,7 +146,9 @@ export async function explain(options: ExplainOptions): Promise<ExplainReport> {
 export async function runExplain(options: ExplainOptions): Promise<number> {
   try {
     const report = await explain(options);
-    process.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : renderExplainText(report));
+    process.stdout.write(
+      options.json === true ? `${JSON.stringify(report, null, 2)}\n` : renderExplainText(report),
+    );
     if (report.controlPlane.status !== 'ok') {
       process.stderr.write(
         `spillway explain: the config side is missing (${report.controlPlane.message ?? report.controlPlane.status}); ` +

@@ -34,7 +34,10 @@ export async function getJson(url: string, headers: Record<string, string> = {})
   try {
     return JSON.parse(body) as unknown;
   } catch {
-    throw new SpillwayError(ErrorCode.explainPeerAnswerInvalid, `${url}: the answer is not JSON: ${body.slice(0, 80)}`);
+    throw new SpillwayError(
+      ErrorCode.explainPeerAnswerInvalid,
+      `${url}: the answer is not JSON: ${body.slice(0, 80)}`,
+    );
   }
 }
 
@@ -97,7 +100,8 @@ export async function findPod(
       .catch(() => [] as string[]);
     throw new SpillwayError(
       ErrorCode.explainPodNotFound,
-      `pod ${name} not found ${where}` + (near.length > 0 ? ` (pods with a similar name: ${near.join(', ')})` : ''),
+      `pod ${name} not found ${where}` +
+        (near.length > 0 ? ` (pods with a similar name: ${near.join(', ')})` : ''),
     );
   }
   if (!hasProxy(pod)) {
@@ -147,9 +151,12 @@ export async function labSidecarAdmin(stateDir: string, pod: FoundPod): Promise<
   }
   let info: unknown;
   try {
-    info = await getJson(`${url}/v1/pods/${encodeURIComponent(pod.namespace)}/${encodeURIComponent(pod.name)}`, {
-      authorization: `Bearer ${token}`,
-    });
+    info = await getJson(
+      `${url}/v1/pods/${encodeURIComponent(pod.namespace)}/${encodeURIComponent(pod.name)}`,
+      {
+        authorization: `Bearer ${token}`,
+      },
+    );
   } catch (err) {
     throw new SpillwayError(
       ErrorCode.explainAdminUnreachable,

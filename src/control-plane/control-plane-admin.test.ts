@@ -43,7 +43,9 @@ test('/debug/explainz needs proxyID and cluster, and a connected proxy', async (
   assert.equal((await fetch(`${base}/debug/explainz?proxyID=p1`)).status, 400);
   assert.equal((await fetch(`${base}/debug/explainz?cluster=c`)).status, 400);
   assert.equal((await fetch(`${base}/debug/explainz?proxyID=nope&cluster=c`)).status, 404);
-  const res = await fetch(`${base}/debug/explainz?proxyID=p1&cluster=${encodeURIComponent('outbound|8000||b')}`);
+  const res = await fetch(
+    `${base}/debug/explainz?proxyID=p1&cluster=${encodeURIComponent('outbound|8000||b')}`,
+  );
   assert.deepEqual(await res.json(), { cluster: 'outbound|8000||b', found: true });
 });
 

@@ -87,7 +87,10 @@ export function explainzOf(served: ServedProxy, cluster: string, registry: Regis
   const context = served.context;
   if (explanation === undefined) {
     return {
-      proxy: { id: served.proxyKey, ...(served.lastError !== undefined ? { lastError: served.lastError } : {}) },
+      proxy: {
+        id: served.proxyKey,
+        ...(served.lastError !== undefined ? { lastError: served.lastError } : {}),
+      },
       cluster,
       found: false,
       reason: 'no configuration has been computed for this proxy yet',

@@ -11,12 +11,7 @@ import { parseOutboundClusterName } from './service-host.js';
 
 /** How one endpoint looks to the load balancer, in the words of the ladder. */
 export type EndpointHealth =
-  | 'healthy'
-  | 'ejected'
-  | 'eds-unhealthy'
-  | 'draining'
-  | 'hc-unhealthy'
-  | 'degraded';
+  'healthy' | 'ejected' | 'eds-unhealthy' | 'draining' | 'hc-unhealthy' | 'degraded';
 
 export interface EndpointReport {
   readonly address: string;
@@ -196,7 +191,8 @@ function prioritiesText(config: ConfigExplanation, odText: string): string {
 
 function provenanceOf(config: ConfigExplanation, host: string): Provenance {
   const dr = config.destinationRule === undefined ? undefined : refText(config.destinationRule);
-  const merged = config.mergedFrom.length > 1 ? ` (merged from ${config.mergedFrom.map(refText).join(', ')})` : '';
+  const merged =
+    config.mergedFrom.length > 1 ? ` (merged from ${config.mergedFrom.map(refText).join(', ')})` : '';
   const odText =
     config.outlierDetectionField === undefined
       ? dr === undefined
@@ -214,7 +210,9 @@ function provenanceOf(config: ConfigExplanation, host: string): Provenance {
           ')',
       );
     } else {
-      defaults.add(`default route, no VirtualService (route config ${r.routeConfig}, virtual host ${r.virtualHost})`);
+      defaults.add(
+        `default route, no VirtualService (route config ${r.routeConfig}, virtual host ${r.virtualHost})`,
+      );
     }
   }
   return {

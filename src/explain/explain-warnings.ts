@@ -26,7 +26,11 @@ const pct = (n: number): string => (Number.isInteger(n) ? String(n) : n.toFixed(
  * (envoyproxy/envoy `source/common/upstream/outlier_detection_impl.cc` DetectorImpl::ejectHost;
  * spec §1.4). Integer form: the largest k with 100k <= max * total.
  */
-export function maxEjectableHosts(total: number, maxEjectionPercent: number, alwaysEjectOneHost: boolean): number {
+export function maxEjectableHosts(
+  total: number,
+  maxEjectionPercent: number,
+  alwaysEjectOneHost: boolean,
+): number {
   const max = Math.min(100, maxEjectionPercent);
   const k = Math.min(total, Math.floor((max * total) / 100));
   return alwaysEjectOneHost && total > 0 ? Math.max(1, k) : k;
@@ -44,7 +48,8 @@ function ejectionCapWarnings(view: ProxyClusterView): ExplainWarning[] {
   const total = view.totalHosts;
   const max = od.config.maxEjectionPercent;
   const k = maxEjectableHosts(total, max, od.config.alwaysEjectOneHost);
-  const defaultNote = max === 10 ? ' (10 is Envoy\'s default, which Istio keeps when maxEjectionPercent is unset or 0)' : '';
+  const defaultNote =
+    max === 10 ? " (10 is Envoy's default, which Istio keeps when maxEjectionPercent is unset or 0)" : '';
   if (total > 0 && k === 0) {
     const needed = Math.ceil(100 / total);
     out.push({
@@ -66,7 +71,8 @@ function ejectionCapWarnings(view: ProxyClusterView): ExplainWarning[] {
         message:
           `maxEjectionPercent ${max} with ${total} endpoints: at most ${k} can be ejected at once ` +
           `(100 x ${k + 1} / ${total} = ${pct((100 * (k + 1)) / total)} > ${max})${defaultNote}; ` +
-          `${priorityName(stuck)} has ${stuck.hosts}, so if all of them fail, ${stuck.hosts - k} stay in the pool and keep getting traffic`,
+          `${priorityName(stuck)} has ${stuck.hosts}, so if all of them fail, ${stuck.hosts - k} ` +
+          `${stuck.hosts - k === 1 ? 'stays in the pool and keeps' : 'stay in the pool and keep'} getting traffic`,
       });
     }
   }
@@ -91,7 +97,9 @@ function detectorWarnings(view: ProxyClusterView): ExplainWarning[] {
   const is5xxOn = c.consecutive5xx > 0 && c.enforcingConsecutive5xx > 0;
   const isGatewayOn = c.consecutiveGatewayFailure > 0 && c.enforcingConsecutiveGatewayFailure > 0;
   const isLocalOn =
-    c.splitExternalLocalOriginErrors && c.consecutiveLocalOriginFailure > 0 && c.enforcingConsecutiveLocalOriginFailure > 0;
+    c.splitExternalLocalOriginErrors &&
+    c.consecutiveLocalOriginFailure > 0 &&
+    c.enforcingConsecutiveLocalOriginFailure > 0;
   if (!is5xxOn) {
     const connect = c.splitExternalLocalOriginErrors
       ? isLocalOn
@@ -104,10 +112,18 @@ function detectorWarnings(view: ProxyClusterView): ExplainWarning[] {
       message:
         `consecutive_5xx is off (consecutive5xxErrors: ${c.consecutive5xx}, enforcing ${c.enforcingConsecutive5xx} %): ` +
         `5xx responses never eject an endpoint; ${connect}` +
-        (isGatewayOn ? `; 502/503/504 still eject after ${c.consecutiveGatewayFailure} (consecutiveGatewayErrors)` : ''),
+        (isGatewayOn
+          ? `; 502/503/504 still eject after ${c.consecutiveGatewayFailure} (consecutiveGatewayErrors)`
+          : ''),
     });
   }
-  if (!is5xxOn && !isGatewayOn && !isLocalOn && c.enforcingSuccessRate === 0 && c.enforcingFailurePercentage === 0) {
+  if (
+    !is5xxOn &&
+    !isGatewayOn &&
+    !isLocalOn &&
+    c.enforcingSuccessRate === 0 &&
+    c.enforcingFailurePercentage === 0
+  ) {
     out.push({
       code: 'no-detector-enforced',
       severity: 'warning',
@@ -203,10 +219,12 @@ function loadWarnings(view: ProxyClusterView): ExplainWarning[] {
 function failoverWarnings(view: ProxyClusterView, config: ConfigExplanation | undefined): ExplainWarning[] {
   const localities = new Set<string>();
   for (const p of view.priorities)
-    for (const l of p.localities) if (l.hosts.length > 0) localities.add(`${l.region}/${l.zone}/${l.subZone}`);
+    for (const l of p.localities)
+      if (l.hosts.length > 0) localities.add(`${l.region}/${l.zone}/${l.subZone}`);
   const out: ExplainWarning[] = [];
   if (view.outlierDetection === undefined) {
-    const isOutlierButNotApplied = config?.outlierDetectionField !== undefined && !config.isOutlierDetectionApplied;
+    const isOutlierButNotApplied =
+      config?.outlierDetectionField !== undefined && !config.isOutlierDetectionApplied;
     out.push({
       code: 'no-outlier-detection',
       severity: 'warning',
@@ -231,7 +249,10 @@ function failoverWarnings(view: ProxyClusterView, config: ConfigExplanation | un
 }
 
 /** Every warning for one cluster, most important first. */
-export function explainWarnings(view: ProxyClusterView, config: ConfigExplanation | undefined): ExplainWarning[] {
+export function explainWarnings(
+  view: ProxyClusterView,
+  config: ConfigExplanation | undefined,
+): ExplainWarning[] {
   return [
     ...failoverWarnings(view, config),
     ...ejectionCapWarnings(view),

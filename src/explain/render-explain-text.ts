@@ -27,7 +27,8 @@ function endpointLine(e: EndpointReport): string {
 }
 
 function priorityLines(p: PriorityReport, isLocalityWeighted: boolean): string[] {
-  const degraded = p.degradedLoadPct > 0 ? ` (${p.healthyLoadPct} % healthy + ${p.degradedLoadPct} % degraded)` : '';
+  const degraded =
+    p.degradedLoadPct > 0 ? ` (${p.healthyLoadPct} % healthy + ${p.degradedLoadPct} % degraded)` : '';
   const lines = [
     `  P${p.priority}  load ${String(p.loadPct).padStart(3)} %${degraded}   health ${p.health}, ` +
       `${p.healthyHosts + p.degradedHosts}/${p.hosts} endpoints healthy${p.isPanic ? ', PANIC' : ''}`,
@@ -68,21 +69,25 @@ function clusterText(c: ClusterReport, report: ExplainReport): string {
   ];
   if (c.priorities.length === 0) lines.push('  no endpoints');
   for (const p of c.priorities) lines.push(...priorityLines(p, c.isLocalityWeightedLb));
-  if (c.priorities.length > 0) lines.push(`  priority loads: ${c.priorities.map((p) => p.loadPct).join('/')}`);
+  if (c.priorities.length > 0)
+    lines.push(`  priority loads: ${c.priorities.map((p) => p.loadPct).join('/')}`);
   lines.push('', '  why:');
   if (c.provenance === undefined) {
     const cp = report.controlPlane;
     lines.push(
       `    the config side is missing: ${cp.message ?? cp.status}` +
-        ' (the ladder above is the proxy\'s own state, complete without it)',
+        " (the ladder above is the proxy's own state, complete without it)",
     );
   } else {
     const pv = c.provenance;
     lines.push(`    destination rule   ${pv.destinationRule ?? 'none'}`);
     lines.push(`    outlier detection  ${pv.outlierDetection}`);
     lines.push(`    priorities         ${pv.priorities}`);
-    if (pv.routes.length === 0) lines.push('    routes             no route of this proxy sends to this cluster');
-    pv.routes.forEach((r, i) => lines.push(`    ${i === 0 ? 'routes            ' : '                  '} ${r}`));
+    if (pv.routes.length === 0)
+      lines.push('    routes             no route of this proxy sends to this cluster');
+    pv.routes.forEach((r, i) =>
+      lines.push(`    ${i === 0 ? 'routes            ' : '                  '} ${r}`),
+    );
   }
   if (c.warnings.length > 0) {
     lines.push('', '  warnings:');
@@ -101,8 +106,12 @@ export function renderExplainText(report: ExplainReport): string {
   head.push(`proxy    ${report.proxy.nodeId} (admin ${report.proxy.admin})`);
   head.push(
     `control  ${report.controlPlane.admin ?? 'unknown'}` +
-      (report.controlPlane.status === 'ok' ? '' : `: ${report.controlPlane.message ?? report.controlPlane.status}`),
+      (report.controlPlane.status === 'ok'
+        ? ''
+        : `: ${report.controlPlane.message ?? report.controlPlane.status}`),
   );
-  head.push(`service  ${report.service.query} -> ${report.service.host} (from namespace ${report.namespace})`);
+  head.push(
+    `service  ${report.service.query} -> ${report.service.host} (from namespace ${report.namespace})`,
+  );
   return `${[head.join('\n'), ...report.clusters.map((c) => clusterText(c, report))].join('\n\n')}\n`;
 }

@@ -68,15 +68,26 @@ function editDistance(a: string, b: string): number {
   return prev[b.length] ?? 0;
 }
 
-/** The outbound clusters whose host looks most like `host` (at most `limit`). */
-export function closestClusters(host: string, clusters: readonly OutboundClusterName[], limit = 5): string[] {
+/**
+ * The outbound clusters whose host looks most like `host` (at most `limit`); on equal likeness,
+ * default (subset-less) clusters and services of the pod's namespace first.
+ */
+export function closestClusters(
+  host: string,
+  clusters: readonly OutboundClusterName[],
+  namespace: string,
+  limit = 5,
+): string[] {
   const first = host.split('.')[0] ?? host;
   const scored = clusters.map((c) => {
-    const label = c.host.split('.')[0] ?? c.host;
+    const [label = c.host, ns = ''] = c.host.split('.');
     const contains = label.includes(first) || first.includes(label);
-    return { name: c.name, score: editDistance(first, label) - (contains ? 2 : 0) };
+    const tie = (c.subset === '' ? 0 : 2) + (ns === namespace ? 0 : 1);
+    return { name: c.name, score: editDistance(first, label) - (contains ? 2 : 0), tie };
   });
-  scored.sort((a, b) => a.score - b.score || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  scored.sort(
+    (a, b) => a.score - b.score || a.tie - b.tie || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   return scored.slice(0, limit).map((s) => s.name);
 }
 
@@ -110,7 +121,7 @@ export function resolveServiceClusters(
     }
     return { host: candidate, clusters: chosen };
   }
-  const closest = closestClusters(query.host, outbound);
+  const closest = closestClusters(query.host, outbound, namespace);
   throw new SpillwayError(
     ErrorCode.explainServiceUnknown,
     `the proxy has no outbound cluster for '${query.host}' (looked up from namespace ${namespace} as ` +

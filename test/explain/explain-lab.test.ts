@@ -36,17 +36,27 @@ interface JsonCluster {
   warnings: Array<{ code: string; message: string }>;
 }
 interface JsonReport {
+  proxy: { admin: string };
   controlPlane: { status: string };
   clusters: JsonCluster[];
 }
 
 const mockb = 'outbound|8000||mockb.default.svc.cluster.local';
 
+interface ProxyCluster {
+  priorities: Array<{ localities: Array<{ hosts: Array<{ address: string; health_flags: string[] }> }> }>;
+  outlier_detection: { config: { max_ejection_percent: number }; counters: Record<string, number> } | null;
+}
+const proxyHosts = (c: ProxyCluster, priority: number): Array<{ address: string; health_flags: string[] }> =>
+  c.priorities[priority]?.localities.flatMap((l) => l.hosts) ?? [];
+
 describe('spillway explain on a lab: mocka -> mockb in two zones and a second region', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
   let mockaPod = '';
   let mockaIp = '';
+  /** mocka's sidecar admin address, as explain reported it (polls read its page directly: cheaper than a spawn). */
+  let sidecarAdmin = '';
   const running: RunningCommand[] = [];
 
   const spillway = async (args: string[]): Promise<CommandResult> => {
@@ -74,12 +84,15 @@ describe('spillway explain on a lab: mocka -> mockb in two zones and a second re
     const r = await spillway(explainArgs(['--json']));
     assert.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout) as JsonReport;
+    sidecarAdmin = report.proxy.admin;
     assert.equal(report.controlPlane.status, 'ok', r.stdout);
     const cluster = report.clusters.find((c) => c.name === mockb);
     assert.ok(cluster !== undefined, r.stdout);
     return cluster;
   };
-  const readyPods = async (context: string): Promise<Array<{ name: string; ip: string; app: string; zone: string }>> => {
+  const readyPods = async (
+    context: string,
+  ): Promise<Array<{ name: string; ip: string; app: string; zone: string }>> => {
     const r = await kubectl(context, ['get', 'pods', '-o', 'json']);
     const list = JSON.parse(r.stdout) as {
       items: Array<{
@@ -102,7 +115,16 @@ describe('spillway explain on a lab: mocka -> mockb in two zones and a second re
   };
   /** Requests through mocka (whose sidecar calls mockb), as the seed's drill sends them. */
   const sendTraffic = async (count: number): Promise<void> => {
-    for (let i = 0; i < count; i++) await runCommand('curl', ['-s', '--max-time', '5', `http://${mockaIp}:8000/`]);
+    for (let i = 0; i < count; i++)
+      await runCommand('curl', ['-s', '--max-time', '5', `http://${mockaIp}:8000/`]);
+  };
+  /** mockb as the sidecar's /spillway/clusters shows it (snake_case, the proxy's own page). */
+  const proxyView = async (): Promise<ProxyCluster> => {
+    const res = await fetch(`http://${sidecarAdmin}/spillway/clusters?cluster=${encodeURIComponent(mockb)}`);
+    const body = (await res.json()) as { clusters: ProxyCluster[] };
+    const c = body.clusters[0];
+    assert.ok(c !== undefined);
+    return c;
   };
   const endpointsOf = (c: JsonCluster): JsonEndpoint[] =>
     c.priorities.flatMap((p) => p.localities.flatMap((l) => l.endpoints));
@@ -142,7 +164,9 @@ describe('spillway explain on a lab: mocka -> mockb in two zones and a second re
       'the sidecar to have mockb in three priorities',
       async () => {
         const c = await explainJson();
-        return c.priorities.length === 3 && endpointsOf(c).every((e) => e.health === 'healthy') ? c : undefined;
+        return c.priorities.length === 3 && endpointsOf(c).every((e) => e.health === 'healthy')
+          ? c
+          : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 250 },
     );
@@ -160,12 +184,18 @@ describe('spillway explain on a lab: mocka -> mockb in two zones and a second re
       assert.equal(e.pod, pod?.name, `pod name of ${e.address}`);
     }
     assert.equal(endpointsOf(cluster)[2]?.cluster, 'cluster-2');
-    assert.equal(cluster.provenance?.outlierDetection, 'DestinationRule default/mockb spec.trafficPolicy.outlierDetection');
+    assert.equal(
+      cluster.provenance?.outlierDetection,
+      'DestinationRule default/mockb spec.trafficPolicy.outlierDetection',
+    );
     assert.match(
       cluster.provenance?.priorities ?? '',
       /^mesh default localityLbSetting \{enabled: true\}: failover by locality because outlier detection is set/,
     );
-    assert.match(cluster.provenance?.routes[0] ?? '', /default route, no VirtualService .*mockb\.default\.svc\.cluster\.local:8000/);
+    assert.match(
+      cluster.provenance?.routes[0] ?? '',
+      /default route, no VirtualService .*mockb\.default\.svc\.cluster\.local:8000/,
+    );
 
     const text = await spillway(explainArgs());
     assert.equal(text.code, 0, text.stderr);
@@ -184,7 +214,11 @@ describe('spillway explain on a lab: mocka -> mockb in two zones and a second re
       '--type=json',
       '-p',
       JSON.stringify([
-        { op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'registry.cn-hangzhou.aliyuncs.com/acs/curl:8.1.2' },
+        {
+          op: 'replace',
+          path: '/spec/template/spec/containers/0/image',
+          value: 'registry.cn-hangzhou.aliyuncs.com/acs/curl:8.1.2',
+        },
         { op: 'add', path: '/spec/template/spec/containers/0/command', value: ['sleep', '36000'] },
       ]),
     ]);
@@ -194,21 +228,20 @@ describe('spillway explain on a lab: mocka -> mockb in two zones and a second re
       async () => {
         const pod = (await readyPods('cluster-1')).find((p) => p.name.startsWith('mockb-ap-northeast-1a-'));
         if (pod === undefined) return undefined;
-        const c = await explainJson();
-        const p0 = c.priorities[0]?.localities.flatMap((l) => l.endpoints) ?? [];
-        return p0.length === 1 && p0[0]?.address === `${pod.ip}:8000` ? pod : undefined;
+        const p0 = proxyHosts(await proxyView(), 0);
+        return p0.length === 1 && p0[0]?.address === pod.ip ? pod : undefined;
       },
       { timeoutMs: 40_000, intervalMs: 250 },
     );
-    const cluster = await waitFor(
+    await waitFor(
       'ejections refused by maxEjectionPercent',
       async () => {
         await sendTraffic(2);
-        const c = await explainJson();
-        return (c.outlierDetection?.ejectionsOverflow ?? 0) > 0 ? c : undefined;
+        return ((await proxyView()).outlier_detection?.counters['ejections_overflow'] ?? 0) > 0;
       },
       { timeoutMs: 30_000, intervalMs: 100 },
     );
+    const cluster = await explainJson();
     const p0 = cluster.priorities[0]?.localities[0]?.endpoints[0];
     assert.equal(p0?.pod, broken.name);
     assert.equal(p0?.health, 'healthy', 'not ejected: the cap allows none');
@@ -220,7 +253,10 @@ describe('spillway explain on a lab: mocka -> mockb in two zones and a second re
     const codes = cluster.warnings.map((w) => w.code);
     assert.ok(codes.includes('max-ejection-percent-blocks-ejection'), codes.join(', '));
     const blocked = cluster.warnings.find((w) => w.code === 'ejections-blocked');
-    assert.match(blocked?.message ?? '', /^ejections_overflow is \d+: .* refused because of maxEjectionPercent 10 \(0 of 3 ejected now, at most 0 allowed\)/);
+    assert.match(
+      blocked?.message ?? '',
+      /^ejections_overflow is \d+: .* refused because of maxEjectionPercent 10 \(0 of 3 ejected now, at most 0 allowed\)/,
+    );
   });
 
   test('maxEjectionPercent 100: the broken endpoint is ejected with its reason and time left, and the loads are 0/100/0', async () => {
@@ -235,18 +271,18 @@ describe('spillway explain on a lab: mocka -> mockb in two zones and a second re
     assert.equal(patch.code, 0, patch.stderr);
     await waitFor(
       'the sidecar to run maxEjectionPercent 100',
-      async () => (await explainJson()).outlierDetection?.maxEjectionPercent === 100,
-      { timeoutMs: 30_000, intervalMs: 250 },
+      async () => (await proxyView()).outlier_detection?.config.max_ejection_percent === 100,
+      { timeoutMs: 30_000, intervalMs: 100 },
     );
-    const cluster = await waitFor(
+    await waitFor(
       'the 1a endpoint to be ejected',
       async () => {
         await sendTraffic(1);
-        const c = await explainJson();
-        return c.priorities[0]?.localities[0]?.endpoints[0]?.health === 'ejected' ? c : undefined;
+        return proxyHosts(await proxyView(), 0)[0]?.health_flags.includes('failed_outlier_check') === true;
       },
       { timeoutMs: 30_000, intervalMs: 100 },
     );
+    const cluster = await explainJson();
     assert.deepEqual(
       cluster.priorities.map((p) => p.loadPct),
       [0, 100, 0],
@@ -254,9 +290,11 @@ describe('spillway explain on a lab: mocka -> mockb in two zones and a second re
     const ejected = cluster.priorities[0]?.localities[0]?.endpoints[0];
     const brokenPod = (await readyPods('cluster-1')).find((p) => p.name.startsWith('mockb-ap-northeast-1a-'));
     assert.equal(ejected?.pod, brokenPod?.name);
-    assert.equal(ejected?.ejection?.type, 'CONSECUTIVE_5XX', 'the broken pod\'s sidecar answers 503');
+    assert.equal(ejected?.ejection?.type, 'CONSECUTIVE_5XX', "the broken pod's sidecar answers 503");
     assert.equal(ejected?.ejection?.durationMs, 300_000, 'baseEjectionTime 5m x backoff 1');
-    assert.ok((ejected?.ejection?.timeLeftMs ?? 0) > 200_000 && (ejected?.ejection?.timeLeftMs ?? 0) <= 300_000);
+    assert.ok(
+      (ejected?.ejection?.timeLeftMs ?? 0) > 200_000 && (ejected?.ejection?.timeLeftMs ?? 0) <= 300_000,
+    );
     assert.ok(!cluster.warnings.some((w) => w.code.startsWith('max-ejection-percent')));
 
     const text = await spillway(explainArgs());
@@ -268,33 +306,77 @@ describe('spillway explain on a lab: mocka -> mockb in two zones and a second re
         `${brokenPod?.ip.replaceAll('.', '\\.')}:8000 +${brokenPod?.name} \\[cluster-1\\] +EJECTED \\(CONSECUTIVE_5XX: 1 consecutive 5xx \\(consecutive5xxErrors\\)\\), \\d+m\\d*s? left of 5m`,
       ),
     );
-    assert.match(text.stdout, /! priority 0 \(ap-northeast-1\/ap-northeast-1a\) has no healthy endpoint \(0 of 1\)/);
+    assert.match(
+      text.stdout,
+      /! priority 0 \(ap-northeast-1\/ap-northeast-1a\) has no healthy endpoint \(0 of 1\)/,
+    );
   });
 
   test('errors: pod not found, pod without sidecar, unknown service with the closest clusters, proxy unreachable', async () => {
-    const missing = await spillway(['explain', '--context', 'cluster-1', '--pod', 'nope', '--service', 'mockb']);
+    const missing = await spillway([
+      'explain',
+      '--context',
+      'cluster-1',
+      '--pod',
+      'nope',
+      '--service',
+      'mockb',
+    ]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /pod nope not found in namespace default of context cluster-1 \[SPILLWAY_ERR_EXPLAIN_POD_NOT_FOUND\]/);
+    assert.match(
+      missing.stderr,
+      /pod nope not found in namespace default of context cluster-1 \[SPILLWAY_ERR_EXPLAIN_POD_NOT_FOUND\]/,
+    );
 
     const peer = (await readyPods('cluster-2'))[0];
-    const bare = await spillway(['explain', '--context', 'cluster-2', '--pod', peer?.name ?? '', '--service', 'mockb']);
+    const bare = await spillway([
+      'explain',
+      '--context',
+      'cluster-2',
+      '--pod',
+      peer?.name ?? '',
+      '--service',
+      'mockb',
+    ]);
     assert.equal(bare.code, 1);
     assert.match(bare.stderr, /has no sidecar .*\[SPILLWAY_ERR_EXPLAIN_NO_SIDECAR\]/);
 
-    const unknown = await spillway(['explain', '--context', 'cluster-1', '--pod', mockaPod, '--service', 'mockbb:8000']);
+    const unknown = await spillway([
+      'explain',
+      '--context',
+      'cluster-1',
+      '--pod',
+      mockaPod,
+      '--service',
+      'mockbb:8000',
+    ]);
     assert.equal(unknown.code, 1);
     assert.match(
       unknown.stderr,
       /no outbound cluster for 'mockbb' .*closest: outbound\|8000\|\|mockb\.default\.svc\.cluster\.local.*\[SPILLWAY_ERR_EXPLAIN_SERVICE_UNKNOWN\]/,
     );
 
-    const wrongPort = await spillway(['explain', '--context', 'cluster-1', '--pod', mockaPod, '--service', 'mockb:9000']);
+    const wrongPort = await spillway([
+      'explain',
+      '--context',
+      'cluster-1',
+      '--pod',
+      mockaPod,
+      '--service',
+      'mockb:9000',
+    ]);
     assert.equal(wrongPort.code, 1);
-    assert.match(wrongPort.stderr, /knows mockb\.default\.svc\.cluster\.local only on port\(s\) 8000, not 9000/);
+    assert.match(
+      wrongPort.stderr,
+      /knows mockb\.default\.svc\.cluster\.local only on port\(s\) 8000, not 9000/,
+    );
 
     const down = await spillway(['explain', '--admin', '127.95.250.1:9', '--service', 'mockb']);
     assert.equal(down.code, 1);
-    assert.match(down.stderr, /proxy admin interface at 127\.95\.250\.1:9 did not answer \/server_info: .*\[SPILLWAY_ERR_EXPLAIN_ADMIN_UNREACHABLE\]/);
+    assert.match(
+      down.stderr,
+      /proxy admin interface at 127\.95\.250\.1:9 did not answer \/server_info: .*\[SPILLWAY_ERR_EXPLAIN_ADMIN_UNREACHABLE\]/,
+    );
   });
 
   test('a control plane that cannot be asked: the proxy side is still printed and the missing config side is named', async () => {

@@ -72,7 +72,8 @@ export class AdminServer {
       false,
       (url) => {
         const format = url.searchParams.get('format');
-        if (format !== null && format !== 'json') return text(`unsupported format '${format}': only json\n`, 400);
+        if (format !== null && format !== 'json')
+          return text(`unsupported format '${format}': only json\n`, 400);
         const view = renderOutlierView(
           this.proxy.clusterManager.all(),
           url.searchParams.getAll('cluster'),

@@ -55,8 +55,7 @@ const ms = (v: number): number => Math.round(v);
 function hostView(host: Host, detector: OutlierDetector | undefined, nowMs: number): Record<string, unknown> {
   const state = detector?.ejectionState(host);
   const workload = (host.metadata['filter_metadata'] as Record<string, unknown> | undefined)?.['istio'] as
-    | Record<string, unknown>
-    | undefined;
+    Record<string, unknown> | undefined;
   return {
     address: host.address,
     port: host.port,
@@ -78,8 +77,11 @@ function hostView(host: Host, detector: OutlierDetector | undefined, nowMs: numb
             ejection_duration_ms: state.ejectionDurationMs,
             time_left_ms: ms(state.remainingMs),
             expected_unejection_in_ms:
-              state.expectedUnejectionMs === undefined ? null : ms(Math.max(0, state.expectedUnejectionMs - nowMs)),
-            since_last_ejection_ms: state.lastEjectionMs === undefined ? null : ms(nowMs - state.lastEjectionMs),
+              state.expectedUnejectionMs === undefined
+                ? null
+                : ms(Math.max(0, state.expectedUnejectionMs - nowMs)),
+            since_last_ejection_ms:
+              state.lastEjectionMs === undefined ? null : ms(nowMs - state.lastEjectionMs),
             since_last_unejection_ms:
               state.lastUnejectionMs === undefined ? null : ms(nowMs - state.lastUnejectionMs),
             jitter_ms: state.jitterMs,
