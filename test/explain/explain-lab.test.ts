@@ -207,6 +207,8 @@ describe('spillway explain on a lab: mocka -> mockb in two zones and a second re
   });
 
   test('maxEjectionPercent 10: the broken 1a endpoint is not ejected, keeps the traffic, and the blocked ejections are shown', async () => {
+    const isOneA = (p: { name: string }): boolean => p.name.startsWith('mockb-ap-northeast-1a-');
+    const healthy = (await readyPods('cluster-1')).find(isOneA);
     const patch = await kubectl('cluster-1', [
       'patch',
       'deployment',
@@ -226,8 +228,10 @@ describe('spillway explain on a lab: mocka -> mockb in two zones and a second re
     const broken = await waitFor(
       'the patched mockb-ap-northeast-1a pod to be the only 1a endpoint in the sidecar',
       async () => {
-        const pod = (await readyPods('cluster-1')).find((p) => p.name.startsWith('mockb-ap-northeast-1a-'));
-        if (pod === undefined) return undefined;
+        // The rolling update's new pod, once the old one is gone.
+        const oneA = (await readyPods('cluster-1')).filter(isOneA);
+        const pod = oneA[0];
+        if (oneA.length !== 1 || pod === undefined || pod.name === healthy?.name) return undefined;
         const p0 = proxyHosts(await proxyView(), 0);
         return p0.length === 1 && p0[0]?.address === pod.ip ? pod : undefined;
       },
