@@ -96,6 +96,25 @@ export default tseslint.config(
     ),
   },
   {
+    files: ['src/explain/**/*.ts'],
+    ignores: ['src/explain/**/*.test.ts'],
+    rules: restrict(
+      [
+        '../envoy/**',
+        '../proxy/**',
+        '../istio/**',
+        '../kube/**',
+        '../registry/**',
+        '../translate/**',
+        '../xds-server/**',
+        '../control-plane/**',
+        '../lab/**',
+        '../cli/**',
+      ],
+      'src/explain reads the proxy and control-plane pages as JSON; it imports only core.',
+    ),
+  },
+  {
     files: ['src/control-plane/**/*.ts'],
     rules: restrict(
       ['../proxy/**', '../lab/**', '../cli/**'],

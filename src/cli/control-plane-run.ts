@@ -5,6 +5,7 @@
 import { createLogger, setLogLevel } from '../core/logger.js';
 import { ControlPlaneAdmin } from '../control-plane/control-plane-admin.js';
 import { configDumpOf, registryzOf, synczOf } from '../control-plane/control-plane-debug.js';
+import { explainzOf } from '../control-plane/control-plane-explain.js';
 import { parseControlPlaneFlags, type ControlPlaneCliFlags } from '../control-plane/control-plane-options.js';
 import { ControlPlane } from '../control-plane/control-plane.js';
 import { reportFatal } from './report-fatal.js';
@@ -33,6 +34,12 @@ export async function runControlPlane(
         return served === undefined ? undefined : configDumpOf(served, cp.connectedStreams());
       },
       registryz: () => registryzOf(cp.discovery.registry.snapshot()),
+      explainz: (id, cluster) => {
+        const served = cp.servedProxy(id);
+        return served === undefined
+          ? undefined
+          : explainzOf(served, cluster, cp.discovery.registry.snapshot());
+      },
     });
     await controlPlane.start();
     const adminBound = await admin.listen(options.adminAddress);

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerApiServerCommand } from './apiserver-command.js';
 import { registerControlPlaneCommand } from './control-plane-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerExplainCommand } from './explain-command.js';
 import { registerLabCommand } from './lab-command.js';
 import { registerLabFaultCommands } from './lab-fault-command.js';
 import { registerLabNodeAgentCommand } from './lab-node-agent-command.js';
@@ -26,5 +27,6 @@ const lab = registerLabCommand(program);
 registerLabNodeAgentCommand(lab);
 registerLabFaultCommands(lab);
 registerLabPrometheusCommand(lab);
+registerExplainCommand(program);
 
 await program.parseAsync(process.argv);

@@ -9,6 +9,7 @@ const admin = new ControlPlaneAdmin({
   syncz: () => ({ proxies: [{ proxy: 'sidecar~127.85.0.2~a.default~default.svc.cluster.local' }] }),
   configDump: (id) => (id === 'p1' ? { configs: [] } : undefined),
   registryz: () => ({ services: [] }),
+  explainz: (id, cluster) => (id === 'p1' ? { cluster, found: true } : undefined),
 });
 let base = '';
 
@@ -36,6 +37,16 @@ test('/debug/config_dump needs a connected proxyID', async () => {
   assert.equal((await fetch(`${base}/debug/config_dump?proxyID=nope`)).status, 404);
   const res = await fetch(`${base}/debug/config_dump?proxyID=p1`);
   assert.deepEqual(await res.json(), { configs: [] });
+});
+
+test('/debug/explainz needs proxyID and cluster, and a connected proxy', async () => {
+  assert.equal((await fetch(`${base}/debug/explainz?proxyID=p1`)).status, 400);
+  assert.equal((await fetch(`${base}/debug/explainz?cluster=c`)).status, 400);
+  assert.equal((await fetch(`${base}/debug/explainz?proxyID=nope&cluster=c`)).status, 404);
+  const res = await fetch(
+    `${base}/debug/explainz?proxyID=p1&cluster=${encodeURIComponent('outbound|8000||b')}`,
+  );
+  assert.deepEqual(await res.json(), { cluster: 'outbound|8000||b', found: true });
 });
 
 test('unknown paths are 404 and writes are refused', async () => {

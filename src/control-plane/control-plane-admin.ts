@@ -2,7 +2,8 @@
  * The control plane's admin interface (istiod's monitoring/debug port, 15014): `/ready`, `/metrics`
  * (Prometheus text), `/debug/syncz` (per-proxy xDS sync state and per-cluster discovery state),
  * `/debug/config_dump?proxyID=<id>` (what this control plane serves that proxy, in Envoy's ConfigDump
- * shape), `/debug/registryz` (services and endpoints). Read-only; every handler answers from state
+ * shape), `/debug/registryz` (services and endpoints), `/debug/explainz?proxyID=<id>&cluster=<name>`
+ * (which Istio config produced that proxy's cluster, control-plane-explain.ts). Read-only; every handler answers from state
  * the control plane already holds.
  */
 import http from 'node:http';
@@ -24,6 +25,8 @@ export interface ControlPlaneAdminSource {
   configDump(proxyId: string): unknown;
   /** `/debug/registryz` body. */
   registryz(): unknown;
+  /** `/debug/explainz` body for one connected proxy's cluster, or undefined if no such proxy is connected. */
+  explainz(proxyId: string, cluster: string): unknown;
 }
 
 interface Reply {
@@ -86,6 +89,14 @@ export class ControlPlaneAdmin {
         const dump = this.source.configDump(proxyId);
         return dump === undefined ? textReply(`proxy ${proxyId} is not connected\n`, 404) : jsonReply(dump);
       }
+      case '/debug/explainz': {
+        const proxyId = url.searchParams.get('proxyID');
+        const cluster = url.searchParams.get('cluster');
+        if (proxyId === null || proxyId === '' || cluster === null || cluster === '')
+          return textReply('the proxyID and cluster query parameters are required\n', 400);
+        const body = this.source.explainz(proxyId, cluster);
+        return body === undefined ? textReply(`proxy ${proxyId} is not connected\n`, 404) : jsonReply(body);
+      }
       case '/':
         return textReply(
           [
@@ -94,6 +105,7 @@ export class ControlPlaneAdmin {
             '/debug/syncz',
             '/debug/registryz',
             '/debug/config_dump?proxyID=<id>',
+            '/debug/explainz?proxyID=<id>&cluster=<name>',
             '',
           ].join('\n'),
         );

@@ -80,4 +80,10 @@ export const ErrorCode = {
   labTargetInvalid: 'SPILLWAY_ERR_LAB_TARGET_INVALID',
   labAgentUnreachable: 'SPILLWAY_ERR_LAB_AGENT_UNREACHABLE',
   labPrometheusFailed: 'SPILLWAY_ERR_LAB_PROMETHEUS_FAILED',
+  explainUsage: 'SPILLWAY_ERR_EXPLAIN_USAGE',
+  explainPodNotFound: 'SPILLWAY_ERR_EXPLAIN_POD_NOT_FOUND',
+  explainNoSidecar: 'SPILLWAY_ERR_EXPLAIN_NO_SIDECAR',
+  explainAdminUnreachable: 'SPILLWAY_ERR_EXPLAIN_ADMIN_UNREACHABLE',
+  explainServiceUnknown: 'SPILLWAY_ERR_EXPLAIN_SERVICE_UNKNOWN',
+  explainPeerAnswerInvalid: 'SPILLWAY_ERR_EXPLAIN_PEER_ANSWER_INVALID',
 } as const;

@@ -106,6 +106,24 @@ describe('incremental (delta) session', () => {
     assert.deepEqual(h.drain(), [], 'identical content pushes nothing');
   });
 
+  test('a pushed cluster change is followed by every subscribed assignment, unchanged ones too (warming)', () => {
+    const h = new Harness();
+    h.set(cluster('c'), cluster('d'), assignment('c', 1), assignment('d', 1));
+    h.session.handleRequest(request(CDS, { resourceNamesSubscribe: ['*'] }));
+    h.session.handleRequest(request(EDS, { resourceNamesSubscribe: ['c', 'd'] }));
+    for (const r of h.drain()) h.ack(r);
+    for (const r of h.drain()) h.ack(r);
+    assert.deepEqual(h.drain(), []);
+    h.set({ ...cluster('c'), connect_timeout: '5s' }, cluster('d'), assignment('c', 1), assignment('d', 1));
+    const pushed = h.drain();
+    assert.deepEqual(
+      pushed.map((r) => r.typeUrl),
+      [CDS, EDS],
+    );
+    assert.deepEqual(pushed[0]?.names, ['c']);
+    assert.deepEqual(pushed[1]?.names.sort(), ['c', 'd']);
+  });
+
   test('named subscriptions: subscribe sends the resource (or removes it if it does not exist), unsubscribe sends nothing', () => {
     const h = new Harness();
     h.set(assignment('a', 1), assignment('b', 2));

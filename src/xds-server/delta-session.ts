@@ -331,6 +331,16 @@ export class DeltaSession implements XdsSession {
       const onlyRejectedAgain = include.every((r) => state.rejected.get(r.name) === r);
       if (include.length === 0 || onlyRejectedAgain) return undefined;
     }
+    if (state.typeUrl === XdsTypeUrl.cluster && include.length > 0) {
+      // As in SotW (sotw-session.ts followClustersWithEndpoints): changed clusters warm until their
+      // assignments arrive, so the assignments follow (Istio pushes every watched type on a full push).
+      const eds = this.types.get(XdsTypeUrl.clusterLoadAssignment);
+      if (eds?.isRequested === true) {
+        eds.resendAll = true;
+        eds.fullScan = true;
+        eds.mustRespond = true;
+      }
+    }
     for (const resource of include) state.client.set(resource.name, resource.version);
     for (const name of removed) {
       if (state.subscription.names.has(name)) state.client.set(name, absent);

@@ -315,11 +315,35 @@ describe('state-of-the-world session', () => {
     const eds = h.one();
     h.ack(eds, ['c']);
     h.session.handleRequest(request(CDS));
-    h.ack(h.one());
-    h.ack(eds, ['c']);
+    // The clusters are followed by their assignments at once (a pushed cluster change, below) ...
+    const [cds, followed] = h.drain();
+    assert.equal(cds?.typeUrl, CDS);
+    assert.deepEqual(followed?.names, ['c']);
+    if (cds === undefined || followed === undefined) return;
+    h.ack(cds);
+    // ... and the client's EDS request after its CDS update is answered too, though it reads as an ACK.
+    h.ack(followed, ['c']);
     const warming = h.one();
     assert.equal(warming.typeUrl, EDS);
     assert.deepEqual(warming.names, ['c']);
+  });
+
+  test('a pushed cluster change is followed by every subscribed assignment, unchanged ones too (warming)', () => {
+    const h = new Harness();
+    h.set(cluster('c'), cluster('d'), assignment('c', 1), assignment('d', 1));
+    h.session.handleRequest(request(CDS));
+    h.session.handleRequest(request(EDS, { resourceNames: ['c', 'd'] }));
+    for (const r of h.drain()) h.ack(r, r.typeUrl === EDS ? ['c', 'd'] : []);
+    for (const r of h.drain()) h.ack(r, r.typeUrl === EDS ? ['c', 'd'] : []);
+    assert.deepEqual(h.drain(), []);
+    // A DestinationRule change: cluster c's content changes, no assignment does.
+    h.set({ ...cluster('c'), connect_timeout: '5s' }, cluster('d'), assignment('c', 1), assignment('d', 1));
+    const pushed = h.drain();
+    assert.deepEqual(
+      pushed.map((r) => r.typeUrl),
+      [CDS, EDS],
+    );
+    assert.deepEqual(pushed[1]?.names.sort(), ['c', 'd']);
   });
 
   test('convergence: from the set change to the ACK of every type it pushed', () => {

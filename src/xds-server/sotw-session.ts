@@ -306,7 +306,21 @@ export class SotwSession implements XdsSession {
       version = digest.version();
     }
     if (!must && (version === state.versionSent || version === state.rejectedVersion)) return undefined;
+    if (state.typeUrl === XdsTypeUrl.cluster) this.followClustersWithEndpoints();
     return this.commit(state, version, entries);
+  }
+
+  /**
+   * A pushed cluster change makes Envoy warm the changed EDS clusters until a ClusterLoadAssignment
+   * for them arrives - even an unchanged one - and its EDS request after the CDS update carries the
+   * same names, version and nonce, so it reads as an ACK (envoyproxy/envoy#13009). Istio's full push
+   * sends every watched type, EDS included, after a config change (pilot/pkg/xds/xdsgen.go pushXds
+   * per watched resource in pushConnection), so the clusters finish warming; do the same: the
+   * assignments follow the clusters (pushes go out in CDS, EDS order).
+   */
+  private followClustersWithEndpoints(): void {
+    const eds = this.types.get(XdsTypeUrl.clusterLoadAssignment);
+    if (eds?.isRequested === true) eds.resendAll = true;
   }
 
   /** RouteConfiguration / ClusterLoadAssignment (and unknown types): what changed or is newly named. */

@@ -1,7 +1,8 @@
 /**
  * The admin interface (Envoy `source/server/admin/`): `/ready`, `/stats`, `/stats/prometheus`,
  * `/clusters`, `/listeners`, `/config_dump`, `/server_info`, `/healthcheck/fail|ok`, `/quitquitquit`.
- * Endpoints that change server state need POST, as in Envoy.
+ * Endpoints that change server state need POST, as in Envoy. Spillway's own pages live under
+ * `/spillway/` (`/spillway/clusters`: priority loads, panic and ejection state, outlier-view.ts).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import type { ProxyServer } from '../proxy-server.js';
 import { renderStatsJson, renderStatsText } from '../stats/text-format.js';
 import { renderClustersJson, renderClustersText } from './clusters-view.js';
 import { renderConfigDump } from './config-dump.js';
+import { renderOutlierView } from './outlier-view.js';
 
 const log = createLogger('admin');
 
@@ -59,6 +61,22 @@ export class AdminServer {
       url.searchParams.get('format') === 'json'
         ? json(renderClustersJson(this.proxy.clusterManager.all()))
         : text(renderClustersText(this.proxy.clusterManager.all())),
+    );
+    this.register(
+      '/spillway/clusters',
+      'priority loads, panic, host health and ejection state per cluster (JSON; ?cluster=<name> repeats)',
+      false,
+      (url) => {
+        const format = url.searchParams.get('format');
+        if (format !== null && format !== 'json')
+          return text(`unsupported format '${format}': only json\n`, 400);
+        const view = renderOutlierView(
+          this.proxy.clusterManager.all(),
+          url.searchParams.getAll('cluster'),
+          this.proxy.clock.monotonicMs(),
+        );
+        return json(view, view.clusters.length === 0 && view.missing.length > 0 ? 404 : 200);
+      },
     );
     this.register('/listeners', 'print listener info', false, (url) => {
       const addresses = this.proxy.listenerAddresses();
