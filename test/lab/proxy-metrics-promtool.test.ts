@@ -23,6 +23,7 @@ import { runCommand } from '../support/run-command.js';
 import { waitFor } from '../support/wait-for.js';
 import { startLabNodeCluster, type LabNodeCluster } from './support/lab-node-fixture.js';
 import { isPodReady } from './support/pod-helpers.js';
+import { gatewayObjects } from './support/gateway-objects.js';
 import { asList, seedDir } from './support/seed-manifests.js';
 
 const zones = ['ap-northeast-1a', 'ap-northeast-1b'] as const;
@@ -34,57 +35,6 @@ const gatewayDeployment = 'istio-ingressgateway-ap-northeast-1a';
  */
 const unitLint =
   /^(\S+) (metric names should not contain abbreviated units|use base unit "seconds" instead of "milliseconds")$/;
-
-function gatewayObjects(zone: string): Record<string, unknown>[] {
-  const labels = { app: 'istio-ingressgateway', istio: 'ingressgateway' };
-  return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'istio-system' } },
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: `istio-ingressgateway-${zone}`, namespace: 'istio-system', labels },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels: { ...labels, 'sidecar.istio.io/inject': 'false' } },
-          spec: {
-            nodeSelector: { 'topology.kubernetes.io/zone': zone },
-            containers: [
-              {
-                name: 'istio-proxy',
-                image: 'spillway/proxyv2',
-                args: ['proxy', 'router'],
-                ports: [
-                  { containerPort: 8080, name: 'http2', protocol: 'TCP' },
-                  { containerPort: 15021, name: 'status-port', protocol: 'TCP' },
-                ],
-                env: [{ name: 'ISTIO_META_CLUSTER_ID', value: 'cluster-2' }],
-                readinessProbe: {
-                  httpGet: { path: '/healthz/ready', port: 15021 },
-                  periodSeconds: 1,
-                  failureThreshold: 30,
-                },
-              },
-            ],
-          },
-        },
-      },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'istio-ingressgateway', namespace: 'istio-system', labels },
-      spec: {
-        selector: labels,
-        ports: [
-          { name: 'http2', port: 80, targetPort: 8080, protocol: 'TCP' },
-          { name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' },
-        ],
-      },
-    },
-  ];
-}
 
 interface Series {
   readonly name: string;
