@@ -6,7 +6,13 @@ import { SeededRandom } from '../../core/random.js';
 import { buildCluster } from '../bootstrap/cluster-builder.js';
 import { StatsStore } from '../stats/stats-store.js';
 import { ClusterManager } from './cluster-manager.js';
-import { failoverViewOf, localityScopeOf, renderFailoverMetrics } from './failover-metrics.js';
+import {
+  failoverViewOf,
+  localityScopeOf,
+  renderFailoverMetrics,
+  widestLocalityScope,
+} from './failover-metrics.js';
+import { Host } from './host.js';
 
 const clusterName = 'outbound|8080||mockb.default.svc.cluster.local';
 
@@ -160,6 +166,7 @@ test('locality scope: same zone, same region, other region, and unknown without 
   assert.equal(localityScopeOf(here, makeLocality('r1', 'z2')), 'same_region');
   assert.equal(localityScopeOf(here, makeLocality('r2', 'z1')), 'other_region');
   assert.equal(localityScopeOf(makeLocality(), makeLocality('r1', 'z1')), 'unknown');
+  assert.equal(localityScopeOf(here, makeLocality()), 'unknown', 'an endpoint without a locality');
 });
 
 test('label values are escaped', () => {
@@ -185,3 +192,17 @@ test('label values are escaped', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+test('widest locality scope of a priority: the widest known one; unknown when no host has a locality', () => {
+  const here = makeLocality('r1', 'z1');
+  const host = (locality = makeLocality()): Host =>
+    new Host({ clusterName: 'c', address: '127.0.0.1', port: 80, locality });
+  assert.equal(widestLocalityScope(here, []), 'unknown');
+  assert.equal(widestLocalityScope(here, [host()]), 'unknown', 'a static endpoint without a locality');
+  assert.equal(widestLocalityScope(here, [host(), host(makeLocality('r1', 'z1'))]), 'same_zone');
+  assert.equal(
+    widestLocalityScope(here, [host(makeLocality('r1', 'z1')), host(makeLocality('r2', 'z1'))]),
+    'other_region',
+  );
+  assert.equal(widestLocalityScope(makeLocality(), [host(makeLocality('r1', 'z1'))]), 'unknown');
+});

@@ -58,15 +58,20 @@ const scopeRank: Readonly<Record<LocalityScope, number>> = {
 };
 
 export function localityScopeOf(proxy: Locality, host: Locality): LocalityScope {
-  if (proxy.region === '') return 'unknown';
+  // An endpoint without a locality (e.g. a static cluster such as the gateway's `agent`) is not
+  // "another region": nothing is known about where it runs.
+  if (proxy.region === '' || host.region === '') return 'unknown';
   if (host.region !== proxy.region) return 'other_region';
   return host.zone === proxy.zone ? 'same_zone' : 'same_region';
 }
 
-/** The widest relation between the proxy and any of `hosts` (`unknown` without a proxy locality). */
+/**
+ * The widest relation between the proxy and any of `hosts` whose locality is known; `unknown` without
+ * a proxy locality or when no host has one.
+ */
 export function widestLocalityScope(proxy: Locality, hosts: readonly Host[]): LocalityScope {
   if (proxy.region === '') return 'unknown';
-  let widest: LocalityScope = 'same_zone';
+  let widest: LocalityScope = 'unknown';
   for (const host of hosts) {
     const scope = localityScopeOf(proxy, host.locality);
     if (scopeRank[scope] > scopeRank[widest]) widest = scope;
