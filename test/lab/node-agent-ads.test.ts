@@ -19,10 +19,10 @@ import { waitFor } from '../support/wait-for.js';
 import { startLabNodeCluster, type LabNodeCluster } from './support/lab-node-fixture.js';
 import { isPodReady } from './support/pod-helpers.js';
 import { gatewayObjects } from './support/gateway-objects.js';
+import { breakAsSeed } from './support/seed-drill.js';
 import { asList, seedDir } from './support/seed-manifests.js';
 
 const zones = ['ap-northeast-1a', 'ap-northeast-1b'] as const;
-const curlImage = 'registry.cn-hangzhou.aliyuncs.com/acs/curl:8.1.2';
 /** What the drilled pod's sidecar answers: the seed's text. */
 const drilledReply =
   'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused';
@@ -153,36 +153,10 @@ describe('node agents with ADS sidecars and a real control plane', () => {
 
   test("the seed's drill: the first request through mocka-1a fails at mockb, the next ones fail over to 1b", async () => {
     const before = await seedPods();
-    const patch = {
-      spec: {
-        template: {
-          spec: { containers: [{ name: 'default', image: curlImage, command: ['sleep', '36000'] }] },
-        },
-      },
-    };
-    const r = await lab.cluster.kubectl([
-      'patch',
-      'deployment',
+    const drilled = await breakAsSeed(
+      { kubectl: (args) => lab.cluster.kubectl(args), pods: seedPods },
       'mockb-ap-northeast-1a',
-      '-p',
-      JSON.stringify(patch),
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    const drilled = await waitFor(
-      'the drilled pod Ready, the old one gone',
-      async () => {
-        const list = await seedPods();
-        const fresh = list.find(
-          (p) =>
-            p.metadata?.name?.startsWith('mockb-ap-northeast-1a-') &&
-            p.spec?.containers[0]?.image === curlImage &&
-            isPodReady(p),
-        );
-        const old = list.find(
-          (p) => p.metadata?.uid === podOf(before, 'mockb-ap-northeast-1a')?.metadata?.uid,
-        );
-        return fresh !== undefined && old === undefined ? fresh : undefined;
-      },
+      podOf(before, 'mockb-ap-northeast-1a')?.metadata?.uid,
       { timeoutMs: 60_000, intervalMs: 250 },
     );
     const direct = await curlBody(`http://${drilled.status?.podIP}:8000/`);

@@ -16,11 +16,11 @@ import { staticProxyBootstrap, type StaticService } from '../../src/lab/node-age
 import { runCommand } from '../support/run-command.js';
 import { waitFor } from '../support/wait-for.js';
 import { startLabNodeCluster, type LabNodeCluster } from './support/lab-node-fixture.js';
+import { breakAsSeed } from './support/seed-drill.js';
 import { seedDir } from './support/seed-manifests.js';
 
 const zones = ['ap-northeast-1a', 'ap-northeast-1b'] as const;
 const services = ['mocka', 'mockb', 'mockc'] as const;
-const curlImage = 'registry.cn-hangzhou.aliyuncs.com/acs/curl:8.1.2';
 const seedFailure =
   'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused';
 
@@ -163,34 +163,10 @@ describe('node agent: the seed app on two lab nodes, with sidecars', () => {
   test("the seed's drill: curl image + sleep 36000 is Ready and its sidecar answers the seed's 503", async () => {
     const before = podOf(await seedPods(), 'mockb-ap-northeast-1a');
     const oldIp = before?.status?.podIP ?? '';
-    const patch = {
-      spec: {
-        template: {
-          spec: { containers: [{ name: 'default', image: curlImage, command: ['sleep', '36000'] }] },
-        },
-      },
-    };
-    const r = await lab.cluster.kubectl([
-      'patch',
-      'deployment',
+    const drilled = await breakAsSeed(
+      { kubectl: (args) => lab.cluster.kubectl(args), pods: seedPods },
       'mockb-ap-northeast-1a',
-      '-p',
-      JSON.stringify(patch),
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    const drilled = await waitFor(
-      'the drilled pod to be Ready and the old one gone',
-      async () => {
-        const pods = await seedPods();
-        const fresh = pods.find(
-          (p) =>
-            p.metadata?.name?.startsWith('mockb-ap-northeast-1a-') &&
-            p.spec?.containers[0]?.image === curlImage &&
-            isReady(p),
-        );
-        const old = pods.find((p) => p.metadata?.uid === before?.metadata?.uid);
-        return fresh !== undefined && old === undefined ? fresh : undefined;
-      },
+      before?.metadata?.uid,
       { timeoutMs: 30_000, intervalMs: 200 },
     );
     const ip = drilled.status?.podIP ?? '';

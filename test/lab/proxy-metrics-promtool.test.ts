@@ -24,10 +24,10 @@ import { waitFor } from '../support/wait-for.js';
 import { startLabNodeCluster, type LabNodeCluster } from './support/lab-node-fixture.js';
 import { isPodReady } from './support/pod-helpers.js';
 import { gatewayObjects } from './support/gateway-objects.js';
+import { breakAsSeed } from './support/seed-drill.js';
 import { asList, seedDir } from './support/seed-manifests.js';
 
 const zones = ['ap-northeast-1a', 'ap-northeast-1b'] as const;
-const curlImage = 'registry.cn-hangzhou.aliyuncs.com/acs/curl:8.1.2';
 const gatewayDeployment = 'istio-ingressgateway-ap-northeast-1a';
 /**
  * The only promtool findings allowed: unit lints on names Envoy and Istio chose (ADR 0003, 0016), e.g.
@@ -252,36 +252,10 @@ describe('proxy metrics on a lab with real sidecars, a gateway and a control pla
 
   test("after the seed's drill, mocka's sidecar names the ejected mockb endpoint's pod and locality", async () => {
     const before = await pods();
-    const patch = {
-      spec: {
-        template: {
-          spec: { containers: [{ name: 'default', image: curlImage, command: ['sleep', '36000'] }] },
-        },
-      },
-    };
-    const r = await lab.cluster.kubectl([
-      'patch',
-      'deployment',
+    const drilled = await breakAsSeed(
+      { kubectl: (args) => lab.cluster.kubectl(args), pods: pods },
       'mockb-ap-northeast-1a',
-      '-p',
-      JSON.stringify(patch),
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    const drilled = await waitFor(
-      'the drilled pod Ready, the old one gone',
-      async () => {
-        const list = await pods();
-        const fresh = list.find(
-          (p) =>
-            p.metadata?.name?.startsWith('mockb-ap-northeast-1a-') &&
-            p.spec?.containers[0]?.image === curlImage &&
-            isPodReady(p),
-        );
-        const old = list.find(
-          (p) => p.metadata?.uid === podOf(before, 'mockb-ap-northeast-1a')?.metadata?.uid,
-        );
-        return fresh !== undefined && old === undefined ? fresh : undefined;
-      },
+      podOf(before, 'mockb-ap-northeast-1a')?.metadata?.uid,
       { timeoutMs: 60_000, intervalMs: 250 },
     );
     const mockaIp = podOf(await pods(), 'mocka-ap-northeast-1a')?.status?.podIP ?? '';
