@@ -19,12 +19,11 @@
  * Errors are `{"code": "...", "message": "..."}` with 400 (bad body), 401 (token), 404 (no such pod
  * or route), 405, 409 (the fault cannot apply to that container) or 413.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ErrorCode } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { authorizationMatches, closeHttp, listenHttp } from '../lab-http-server.js';
 import { parseFaultSpec, type FaultSpec } from './app-fault.js';
 import type { FaultResult } from './pod-worker.js';
 
@@ -139,30 +138,15 @@ export class ControlApi {
 
   /** Binds; resolves with the bound address. */
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        const a = this.server.address() as AddressInfo;
-        resolve({ host: a.address, port: a.port });
-      });
-    });
+    return listenHttp(this.server, host, port);
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.server.listening) {
-        resolve();
-        return;
-      }
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeHttp(this.server);
   }
 
   private isAuthorized(req: http.IncomingMessage): boolean {
-    const given = Buffer.from(req.headers.authorization ?? '');
-    return given.length === this.token.length && timingSafeEqual(given, this.token);
+    return authorizationMatches(req, this.token);
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

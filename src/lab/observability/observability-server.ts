@@ -14,12 +14,11 @@
  * pods that come and go show up at the next refresh; a node agent that does not answer keeps its
  * last known proxies.
  */
-import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SpillwayError } from '../../core/errors.js';
 import { isRecord } from '../../core/json-shape.js';
 import type { Logger } from '../../core/logger.js';
+import { authorizationMatches, closeHttp, listenHttp } from '../lab-http-server.js';
 import type { HostPort, LabPlan } from '../topology/address-plan.js';
 import type { MeshState } from '../supervisor/lab-state.js';
 import {
@@ -142,25 +141,11 @@ export class ObservabilityServer {
   }
 
   listen(address: HostPort): Promise<HostPort> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(address.port, address.host, () => {
-        this.server.off('error', reject);
-        const a = this.server.address() as AddressInfo;
-        resolve({ host: a.address, port: a.port });
-      });
-    });
+    return listenHttp(this.server, address.host, address.port);
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.server.listening) {
-        resolve();
-        return;
-      }
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    return closeHttp(this.server);
   }
 
   /** Every proxy now (node agents asked in parallel), and the agents that did not answer. */
@@ -176,8 +161,7 @@ export class ObservabilityServer {
   }
 
   private isAuthorized(req: http.IncomingMessage): boolean {
-    const given = Buffer.from(req.headers.authorization ?? '');
-    return given.length === this.token.length && timingSafeEqual(given, this.token);
+    return authorizationMatches(req, this.token);
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
